@@ -1,0 +1,33 @@
+/* A broken rule, named: what the gateway returns as a 4xx error and what the
+ * engine records in a rejection event. Pure data, no I/O: the engine core uses it.
+ *
+ * `code` is a stable machine-readable identifier (docs/api.md lists them),
+ * `field` names the offending input field (or "body" for the whole request),
+ * `message` tells a person what was wrong and how to fix it. */
+#ifndef P2P_VIOLATION_H
+#define P2P_VIOLATION_H
+
+#include <stdarg.h>
+#include <stdio.h>
+
+struct p2p_violation {
+    char code[32];
+    char field[48];
+    char message[200];
+};
+
+/* Fills *v and returns -1, so callers can write `return p2p_violate(...)`. */
+__attribute__((format(printf, 4, 5)))
+static inline int p2p_violate(struct p2p_violation *v, const char *code, const char *field,
+                              const char *fmt, ...)
+{
+    va_list ap;
+    snprintf(v->code, sizeof v->code, "%s", code);
+    snprintf(v->field, sizeof v->field, "%s", field);
+    va_start(ap, fmt);
+    vsnprintf(v->message, sizeof v->message, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+#endif

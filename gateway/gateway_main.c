@@ -1,0 +1,117 @@
+/* The gateway process: civetweb HTTP server for the client APIs, operations
+ * endpoints and the static web UI. It never changes domain state itself: it
+ * validates, authenticates, appends commands to Kafka (answering only after
+ * the broker's acknowledgement) and serves reads from PostgreSQL. */
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/p2p_config.h"
+#include "common/p2p_log.h"
+#include "gateway/command_bus.h"
+#include "gateway/http.h"
+#include "gateway/metrics.h"
+#include "gateway/offers_api.h"
+#include "gateway/pg_pool.h"
+
+#define HTTP_THREADS "32"
+#define PG_POOL_SIZE 16
+
+static volatile sig_atomic_t running = 1;
+static void on_signal(int sig) { (void)sig; running = 0; }
+
+static int healthz(struct mg_connection *c, void *cbdata)
+{
+    (void)cbdata;
+    int kafka = command_bus_healthy(1000);
+    PGconn *db = pg_pool_get(1000);
+    int pg = 0;
+    if (db) {
+        PGresult *r = PQexec(db, "select 1");
+        pg = PQresultStatus(r) == PGRES_TUPLES_OK;
+        PQclear(r);
+        pg_pool_put(db);
+    }
+    return http_reply_json(c, kafka && pg ? 200 : 503,
+                           json_pack("{s:s, s:s, s:s}", "status", kafka && pg ? "ok" : "degraded",
+                                     "kafka", kafka ? "up" : "down", "postgres", pg ? "up" : "down"));
+}
+
+static int metrics(struct mg_connection *c, void *cbdata)
+{
+    (void)cbdata;
+    char buf[4096];
+    size_t n = metrics_render(buf, sizeof buf);
+    return http_reply_text(c, 200, "text/plain; version=0.0.4", buf, n);
+}
+
+static int not_found(struct mg_connection *c, void *cbdata)
+{
+    (void)cbdata;
+    return http_reply_error(c, 404, "not_found", NULL, "no such endpoint");
+}
+
+static int log_message(const struct mg_connection *c, const char *message)
+{
+    (void)c;
+    p2p_log(P2P_WARN, "http_server", "%s", message);
+    return 1;
+}
+
+int main(void)
+{
+    static struct p2p_config cfg;
+    char err[512];
+    p2p_log_init("gateway");
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    if (sodium_init() < 0) {
+        p2p_log(P2P_ERROR, "sodium_init", "libsodium failed to initialise");
+        return 1;
+    }
+    if (p2p_config_load(&cfg, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
+    if (command_bus_start(&cfg, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "kafka", "%s", err);
+        return 1;
+    }
+    if (pg_pool_start(cfg.pg_conninfo, PG_POOL_SIZE)) {
+        p2p_log(P2P_ERROR, "postgres", "cannot set up the connection pool");
+        return 1;
+    }
+    char ports[96];
+    snprintf(ports, sizeof ports, "%s:%d", cfg.http_host, cfg.http_port);
+    const char *options[] = {"listening_ports", ports, "num_threads", HTTP_THREADS,
+                             "document_root", cfg.web_root, "enable_keep_alive", "yes",
+                             "tcp_nodelay", "1", "request_timeout_ms", "10000",
+                             "enable_directory_listing", "no", NULL};
+    struct mg_callbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.log_message = log_message;
+    mg_init_library(0);
+    struct mg_context *ctx = mg_start(&callbacks, NULL, options);
+    if (!ctx) {
+        p2p_log(P2P_ERROR, "http_start", "cannot listen on %s", ports);
+        return 1;
+    }
+    mg_set_request_handler(ctx, "/healthz$", healthz, NULL);
+    mg_set_request_handler(ctx, "/metrics$", metrics, NULL);
+    mg_set_request_handler(ctx, "/seller/offers", offers_api_seller, &cfg);
+    mg_set_request_handler(ctx, "/api/offers", offers_api_public, &cfg);
+    mg_set_request_handler(ctx, "/api", not_found, NULL);
+    mg_set_request_handler(ctx, "/seller", not_found, NULL);
+    p2p_log(P2P_INFO, "gateway_started", "listening on http://%s", ports);
+    while (running)
+        sleep(1);
+    mg_stop(ctx);
+    mg_exit_library();
+    command_bus_stop();
+    pg_pool_stop();
+    p2p_log(P2P_INFO, "gateway_stopped", "bye");
+    return 0;
+}

@@ -1,0 +1,105 @@
+#include "gateway/http.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gateway/metrics.h"
+
+static int reply(struct mg_connection *c, int status, const char *type, const char *body,
+                 size_t len)
+{
+    char n[24];
+    snprintf(n, sizeof n, "%zu", len);
+    mg_response_header_start(c, status);
+    mg_response_header_add(c, "Content-Type", type, -1);
+    mg_response_header_add(c, "Content-Length", n, -1);
+    mg_response_header_add(c, "Cache-Control", "no-store", -1);
+    mg_response_header_send(c);
+    if (len)
+        mg_write(c, body, len);
+    metrics_count_response(status);
+    return status;
+}
+
+int http_reply_text(struct mg_connection *c, int status, const char *content_type,
+                    const char *body, size_t len)
+{
+    return reply(c, status, content_type, body, len);
+}
+
+int http_reply_json(struct mg_connection *c, int status, json_t *doc)
+{
+    char *body = doc ? json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+    json_decref(doc);
+    if (!body) {
+        static const char oom[] =
+            "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\",\"field\":null}}";
+        return reply(c, 500, "application/json", oom, sizeof oom - 1);
+    }
+    reply(c, status, "application/json", body, strlen(body));
+    free(body);
+    return status;
+}
+
+int http_reply_error(struct mg_connection *c, int status, const char *code, const char *field,
+                     const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+    if (err)
+        json_object_set_new(err, "field", field ? json_string(field) : json_null());
+    return http_reply_json(c, status, err ? json_pack("{s:o}", "error", err) : NULL);
+}
+
+int http_reply_violation(struct mg_connection *c, int status, const struct p2p_violation *v)
+{
+    return http_reply_error(c, status, v->code, v->field, "%s", v->message);
+}
+
+int http_read_body(struct mg_connection *c, int64_t cap, char **out, size_t *len)
+{
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    if (ri->content_length > cap)
+        return http_reply_error(c, 413, "body_too_large", "body",
+                                "the body has %lld bytes; the limit is %lld",
+                                ri->content_length, (long long)cap);
+    size_t want = ri->content_length >= 0 ? (size_t)ri->content_length : (size_t)cap + 1;
+    char *buf = malloc(want + 1);
+    if (!buf)
+        return http_reply_error(c, 503, "unavailable", NULL, "out of memory, retry later");
+    size_t got = 0;
+    while (got < want) {
+        int n = mg_read(c, buf + got, want - got);
+        if (n < 0) {
+            free(buf);
+            return http_reply_error(c, 400, "malformed_body", "body", "the body could not be read");
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    if ((int64_t)got > cap) {
+        free(buf);
+        return http_reply_error(c, 413, "body_too_large", "body",
+                                "the body exceeds the limit of %lld bytes", (long long)cap);
+    }
+    buf[got] = '\0';
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+int http_query(struct mg_connection *c, const char *name, char *out, size_t cap)
+{
+    const char *qs = mg_get_request_info(c)->query_string;
+    if (!qs)
+        return -1;
+    int n = mg_get_var(qs, strlen(qs), name, out, cap);
+    return n >= 0 ? n : -1;
+}

@@ -1,0 +1,282 @@
+#include "gateway/offers_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/p2p_id.h"
+#include "common/p2p_json.h"
+#include "common/p2p_log.h"
+#include "common/p2p_time.h"
+#include "engine/offer_codec.h"
+#include "gateway/auth.h"
+#include "gateway/command_bus.h"
+#include "gateway/http.h"
+#include "gateway/pg_pool.h"
+
+#define PG_WAIT_MS 2000
+
+static const char *const accepted_fields[] = {
+    "source_type", "quantity_wh", "price_per_kwh", "delivery_start", "delivery_end",
+    "meter_id",    "min_order_wh", "valid_until",  "currency",       NULL};
+
+static int read_time(const json_t *body, const char *name, bool required, int64_t *out,
+                     bool *present, struct p2p_violation *v)
+{
+    char text[40];
+    bool have;
+    if (p2p_json_opt_str(body, name, text, sizeof text, &have, v))
+        return -1;
+    if (present)
+        *present = have;
+    if (!have)
+        return required ? p2p_violate(v, "missing_field", name, "%s is required", name) : 0;
+    if (p2p_time_parse(text, out))
+        return p2p_violate(v, "invalid_field", name,
+                           "%s must be an RFC 3339 UTC time such as 2026-11-25T10:00:00Z", name);
+    return 0;
+}
+
+/* Reads the request body into offer terms; shape errors only (rules come after). */
+static int read_offer_request(const json_t *body, const struct p2p_config *cfg,
+                              struct offer_terms *t, struct p2p_violation *v)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)body, key, val) {
+        int known = 0;
+        for (int i = 0; accepted_fields[i] && !known; i++)
+            known = strcmp(key, accepted_fields[i]) == 0;
+        if (!known)
+            return p2p_violate(v, "unknown_field", key, "%s is not a field of an offer", key);
+    }
+    char source[16] = "";
+    bool has_min, has_currency;
+    /* An over-long source_type is reported like any other unknown one, below. */
+    if (p2p_json_str(body, "source_type", source, sizeof source, v) &&
+        strcmp(v->code, "invalid_field") != 0)
+        return -1;
+    if (source_type_parse(source, &t->source))
+        return p2p_violate(v, "invalid_field", "source_type",
+                           "source_type must be SOLAR, BATTERY, GRID, HYBRID or RENEWABLE");
+    if (p2p_json_int(body, "quantity_wh", &t->quantity_wh, v) ||
+        p2p_json_int(body, "price_per_kwh", &t->price_per_kwh, v) ||
+        read_time(body, "delivery_start", true, &t->delivery_start_ms, NULL, v) ||
+        read_time(body, "delivery_end", true, &t->delivery_end_ms, NULL, v) ||
+        p2p_json_str(body, "meter_id", t->meter_id, sizeof t->meter_id, v) ||
+        p2p_json_opt_int(body, "min_order_wh", &t->min_order_wh, &has_min, v) ||
+        read_time(body, "valid_until", false, &t->valid_until_ms, &t->has_valid_until, v) ||
+        p2p_json_opt_str(body, "currency", t->currency, sizeof t->currency, &has_currency, v))
+        return -1;
+    if (!has_min)
+        t->min_order_wh = offer_default_min_order_wh(t->quantity_wh);
+    if (!has_currency)
+        snprintf(t->currency, sizeof t->currency, "%s", cfg->currency);
+    return 0;
+}
+
+static int create_offer(struct mg_connection *c, const struct p2p_config *cfg)
+{
+    char user[USER_ID_BUF];
+    int status = auth_require_user(c, cfg, user);
+    if (status)
+        return status;
+    char *raw;
+    size_t len;
+    if ((status = http_read_body(c, cfg->max_body_bytes, &raw, &len)))
+        return status;
+    struct p2p_violation v;
+    json_t *body = p2p_json_parse_object(raw, len, &v);
+    free(raw);
+    if (!body)
+        return http_reply_violation(c, 400, &v);
+    struct offer_command cmd;
+    memset(&cmd, 0, sizeof cmd);
+    int64_t now = p2p_now_ms();
+    int bad = read_offer_request(body, cfg, &cmd.terms, &v) ||
+              offer_terms_check(&cfg->rules, &cmd.terms, now, &v);
+    json_decref(body);
+    if (bad)
+        return http_reply_violation(c, 400, &v);
+
+    p2p_uuid(cmd.command_id);
+    p2p_uuid(cmd.terms.offer_id);
+    snprintf(cmd.terms.seller_id, sizeof cmd.terms.seller_id, "%s", user);
+    snprintf(cmd.market, sizeof cmd.market, "%s", cfg->market);
+    cmd.issued_at_ms = now;
+    char *json = offer_command_encode(&cmd);
+    if (!json)
+        return http_reply_error(c, 503, "unavailable", NULL, "out of memory, retry later");
+    struct p2p_envelope env;
+    memset(&env, 0, sizeof env);
+    snprintf(env.id, sizeof env.id, "%s", cmd.command_id);
+    snprintf(env.source, sizeof env.source, "urn:p2p:gateway");
+    snprintf(env.type, sizeof env.type, "%s", CE_OFFER_SUBMIT);
+    snprintf(env.correlation_id, sizeof env.correlation_id, "%s", cmd.command_id);
+    p2p_envelope_set_time(&env, now);
+    char err[256];
+    int rc = command_bus_append(cfg->topic_offers, cfg->market, &env, json, err, sizeof err);
+    free(json);
+    if (rc)
+        return http_reply_error(c, 503, "unavailable", NULL, "%s; nothing was recorded, retry later",
+                                err);
+    char url[128];
+    snprintf(url, sizeof url, "/api/offers/%s", cmd.terms.offer_id);
+    return http_reply_json(c, 202,
+                           json_pack("{s:s, s:s, s:s, s:s}", "command_id", cmd.command_id,
+                                     "offer_id", cmd.terms.offer_id, "status", "PENDING",
+                                     "status_url", url));
+}
+
+#define OFFER_COLUMNS                                                                         \
+    "offer_id, seller_id, market, status, source_type, quantity_wh, remaining_wh,"           \
+    " price_per_kwh, currency, min_order_wh, delivery_start_ms, delivery_end_ms, meter_id,"  \
+    " valid_until_ms, listed_at_ms"
+
+static json_t *time_or_null(PGresult *r, int row, int col, bool with_ms)
+{
+    if (PQgetisnull(r, row, col))
+        return json_null();
+    char buf[P2P_TIME_BUF];
+    p2p_time_format(atoll(PQgetvalue(r, row, col)), with_ms, buf);
+    return json_string(buf);
+}
+
+static json_t *offer_row(PGresult *r, int i)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:I}", "offer_id",
+                          PQgetvalue(r, i, 0), "seller_id", PQgetvalue(r, i, 1), "market",
+                          PQgetvalue(r, i, 2), "status", PQgetvalue(r, i, 3), "source_type",
+                          PQgetvalue(r, i, 4), "quantity_wh", (json_int_t)atoll(PQgetvalue(r, i, 5)),
+                          "remaining_wh", (json_int_t)atoll(PQgetvalue(r, i, 6)), "price_per_kwh",
+                          (json_int_t)atoll(PQgetvalue(r, i, 7)), "currency", PQgetvalue(r, i, 8),
+                          "min_order_wh", (json_int_t)atoll(PQgetvalue(r, i, 9)));
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "delivery_start", time_or_null(r, i, 10, false));
+    json_object_set_new(o, "delivery_end", time_or_null(r, i, 11, false));
+    json_object_set_new(o, "meter_id", json_string(PQgetvalue(r, i, 12)));
+    json_object_set_new(o, "valid_until", time_or_null(r, i, 13, false));
+    json_object_set_new(o, "listed_at", time_or_null(r, i, 14, true));
+    return o;
+}
+
+/* Runs a read query on a pooled connection; answers 503 itself on failure. */
+static PGresult *query(struct mg_connection *c, const char *sql, int n, const char *const *params)
+{
+    PGconn *db = pg_pool_get(PG_WAIT_MS);
+    if (!db) {
+        http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL is unavailable, retry later");
+        return NULL;
+    }
+    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        p2p_log(P2P_WARN, "query_failed", "%s", PQerrorMessage(db));
+        PQclear(r);
+        r = NULL;
+        http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL could not answer, retry later");
+    }
+    pg_pool_put(db);
+    return r;
+}
+
+static int reply_offer_list(struct mg_connection *c, PGresult *r)
+{
+    json_t *list = json_array();
+    for (int i = 0; list && i < PQntuples(r); i++)
+        json_array_append_new(list, offer_row(r, i));
+    PQclear(r);
+    return http_reply_json(c, 200, list ? json_pack("{s:o}", "offers", list) : NULL);
+}
+
+static int list_open_offers(struct mg_connection *c, const struct p2p_config *cfg)
+{
+    char seller[USER_ID_BUF], limit_text[16], after[24];
+    int has_seller = http_query(c, "seller_id", seller, sizeof seller) > 0;
+    long limit = 100;
+    if (http_query(c, "limit", limit_text, sizeof limit_text) >= 0) {
+        char *end;
+        limit = strtol(limit_text, &end, 10);
+        if (*end || limit < 1 || limit > 500)
+            return http_reply_error(c, 400, "invalid_field", "limit",
+                                    "limit must be an integer from 1 to 500");
+    }
+    snprintf(limit_text, sizeof limit_text, "%ld", limit);
+    /* Offers past gate closure can no longer be bought: they are not shown. */
+    snprintf(after, sizeof after, "%lld", (long long)(p2p_now_ms() + cfg->rules.gate_closure_ms));
+    const char *params[3] = {has_seller ? seller : NULL, limit_text, after};
+    PGresult *r = query(c,
+                        "select " OFFER_COLUMNS " from offers where status = 'LISTED'"
+                        " and delivery_start_ms >= $3::bigint"
+                        " and ($1::text is null or seller_id = $1)"
+                        " order by delivery_start_ms, event_offset limit $2::int",
+                        3, params);
+    return r ? reply_offer_list(c, r) : 503;
+}
+
+static int get_offer(struct mg_connection *c, const char *id)
+{
+    const char *params[1] = {id};
+    PGresult *r = query(c, "select " OFFER_COLUMNS " from offers where offer_id = $1", 1, params);
+    if (!r)
+        return 503;
+    if (PQntuples(r) == 1) {
+        json_t *o = offer_row(r, 0);
+        PQclear(r);
+        return http_reply_json(c, 200, o);
+    }
+    PQclear(r);
+    r = query(c,
+              "select code, field, message from offer_rejections where offer_id = $1"
+              " order by event_offset desc limit 1",
+              1, params);
+    if (!r)
+        return 503;
+    if (PQntuples(r) == 0) {
+        PQclear(r);
+        return http_reply_error(c, 404, "not_found", "offer_id",
+                                "no decided offer %s (if you just submitted it, poll again)", id);
+    }
+    json_t *doc = json_pack("{s:s, s:s, s:{s:s, s:s, s:s}}", "offer_id", id, "status", "REJECTED",
+                            "reason", "code", PQgetvalue(r, 0, 0), "field", PQgetvalue(r, 0, 1),
+                            "message", PQgetvalue(r, 0, 2));
+    PQclear(r);
+    return http_reply_json(c, 200, doc);
+}
+
+int offers_api_seller(struct mg_connection *c, void *cbdata)
+{
+    const struct p2p_config *cfg = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    if (strcmp(ri->local_uri, "/seller/offers") != 0)
+        return http_reply_error(c, 404, "not_found", NULL, "no such endpoint");
+    if (strcmp(ri->request_method, "POST") == 0)
+        return create_offer(c, cfg);
+    if (strcmp(ri->request_method, "GET") != 0)
+        return http_reply_error(c, 405, "method_not_allowed", NULL, "use GET or POST");
+    char user[USER_ID_BUF];
+    int status = auth_require_user(c, cfg, user);
+    if (status)
+        return status;
+    const char *params[1] = {user};
+    PGresult *r = query(c,
+                        "select " OFFER_COLUMNS " from offers where seller_id = $1"
+                        " order by delivery_start_ms, event_offset limit 500",
+                        1, params);
+    return r ? reply_offer_list(c, r) : 503;
+}
+
+int offers_api_public(struct mg_connection *c, void *cbdata)
+{
+    const struct p2p_config *cfg = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    if (strcmp(ri->request_method, "GET") != 0)
+        return http_reply_error(c, 405, "method_not_allowed", NULL, "use GET");
+    const char *rest = ri->local_uri + strlen("/api/offers");
+    if (*rest == '\0' || strcmp(rest, "/") == 0)
+        return list_open_offers(c, cfg);
+    rest++;
+    if (strlen(rest) > 64 || strchr(rest, '/'))
+        return http_reply_error(c, 404, "not_found", "offer_id", "no such offer");
+    return get_offer(c, rest);
+}

@@ -1,0 +1,74 @@
+#include "projections/offers_projection.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/p2p_log.h"
+
+static const char *INSERT_OFFER =
+    "insert into offers (offer_id, market, seller_id, source_type, quantity_wh, remaining_wh,"
+    " price_per_kwh, currency, min_order_wh, delivery_start_ms, delivery_end_ms, meter_id,"
+    " valid_until_ms, status, listed_at_ms, command_id, event_topic, event_partition, event_offset)"
+    " values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'LISTED',$14,$15,$16,$17,$18)"
+    " on conflict (offer_id) do nothing";
+
+static const char *INSERT_REJECTION =
+    "insert into offer_rejections (event_id, offer_id, command_id, seller_id, code, field,"
+    " message, rejected_at_ms, event_offset) values ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+    " on conflict (event_id) do nothing";
+
+int offers_projection_prepare(PGconn *db)
+{
+    PGresult *a = PQprepare(db, "insert_offer", INSERT_OFFER, 18, NULL);
+    PGresult *b = PQprepare(db, "insert_rejection", INSERT_REJECTION, 9, NULL);
+    int ok = PQresultStatus(a) == PGRES_COMMAND_OK && PQresultStatus(b) == PGRES_COMMAND_OK;
+    if (!ok)
+        p2p_log(P2P_ERROR, "prepare_failed", "%s", PQerrorMessage(db));
+    PQclear(a);
+    PQclear(b);
+    return ok ? 0 : -1;
+}
+
+static int run(PGconn *db, const char *stmt, int n, const char *const *values, const char *what)
+{
+    PGresult *r = PQexecPrepared(db, stmt, n, values, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    if (!ok)
+        p2p_log(P2P_ERROR, "projection_failed", "%s: %s", stmt, PQerrorMessage(db));
+    else if (strcmp(PQcmdTuples(r), "0") == 0)
+        /* The engine never lists one offer id twice once it tracks them (issue 3);
+         * until then a second listing from a raw producer is kept out, not fatal. */
+        p2p_log(P2P_WARN, "duplicate_ignored", "%s %s already projected", stmt, what);
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+int offers_projection_apply(PGconn *db, const struct offer_event *ev)
+{
+    char n[9][24];
+    const struct offer_terms *t = &ev->terms;
+    const struct event_origin *o = &ev->origin;
+    if (ev->kind == OFFER_EVENT_LISTED) {
+        snprintf(n[0], 24, "%lld", (long long)t->quantity_wh);
+        snprintf(n[1], 24, "%lld", (long long)ev->remaining_wh);
+        snprintf(n[2], 24, "%lld", (long long)t->price_per_kwh);
+        snprintf(n[3], 24, "%lld", (long long)t->min_order_wh);
+        snprintf(n[4], 24, "%lld", (long long)t->delivery_start_ms);
+        snprintf(n[5], 24, "%lld", (long long)t->delivery_end_ms);
+        snprintf(n[6], 24, "%lld", (long long)t->valid_until_ms);
+        snprintf(n[7], 24, "%lld", (long long)o->occurred_at_ms);
+        snprintf(n[8], 24, "%d", (int)o->partition);
+        char off[24];
+        snprintf(off, sizeof off, "%lld", (long long)o->offset);
+        const char *v[18] = {t->offer_id, o->market, t->seller_id, source_type_name(t->source),
+                             n[0], n[1], n[2], t->currency, n[3], n[4], n[5], t->meter_id,
+                             t->has_valid_until ? n[6] : NULL, n[7], o->command_id, o->topic,
+                             n[8], off};
+        return run(db, "insert_offer", 18, v, t->offer_id);
+    }
+    snprintf(n[0], 24, "%lld", (long long)o->occurred_at_ms);
+    snprintf(n[1], 24, "%lld", (long long)o->offset);
+    const char *v[9] = {o->event_id, t->offer_id, o->command_id, t->seller_id, ev->reason.code,
+                        ev->reason.field, ev->reason.message, n[0], n[1]};
+    return run(db, "insert_rejection", 9, v, o->event_id);
+}
