@@ -500,8 +500,17 @@ class Harness:
         self.gateway = None
         self._conn = None
         self.keep = os.environ.get("P2P_TEST_KEEP") == "1"
+        self.soft_failures = []
         log("test %s run %s prefix %s db %s logs %s"
             % (self.test, self.run, self.prefix, self.dbname, self.log_dir))
+
+    def soft(self, cond, msg):
+        """Like check() but lets the test go on; the test still fails at
+        the end. For findings that should not hide the checks after them."""
+        if not cond and msg not in self.soft_failures:
+            print("FAILED (continuing): " + msg, file=sys.stderr, flush=True)
+            self.soft_failures.append(msg)
+        return cond
 
     # -- topics
     def topic(self, name):
@@ -516,7 +525,9 @@ class Harness:
         if failed:
             print("\nFAILED: %s" % self.test, file=sys.stderr)
             traceback.print_exception(etype, exc, tb)
-        problems = self.teardown()
+        problems = ([] if failed else
+                    ["check failed: " + m for m in self.soft_failures])
+        problems += self.teardown()
         if problems:
             for p in problems:
                 print("FAILED: " + p, file=sys.stderr)

@@ -214,7 +214,9 @@ def main():
                 problems.append("status %d, expected %s" % (st, statuses))
             if not isinstance(err, dict) or not all(
                     isinstance(err.get(k), str) for k in
-                    ("code", "message", "field")):
+                    ("code", "message")) or "field" not in err or not (
+                    isinstance(err["field"], str)
+                    or (ANY_FIELD in fields and err["field"] is None)):
                 problems.append("not {error:{code,message,field}}")
             else:
                 if err["code"] not in codes:

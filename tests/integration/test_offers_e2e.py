@@ -28,7 +28,10 @@ def expect_error(status, body, want_status, want_code, what):
           "%s: error body is not {\"error\":{...}}: %r" % (what, body))
     err = body["error"]
     for k in ("code", "message", "field"):
-        check(k in err and isinstance(err[k], str),
+        # 400 and 413 name a field of the request; other errors may not
+        ok_null = k == "field" and want_status not in (400, 413)
+        check(k in err and (isinstance(err[k], str)
+                            or (ok_null and err[k] is None)),
               "%s: error lacks string %r: %r" % (what, k, body))
     check(err["code"] == want_code, "%s: error code %r, expected %r"
           % (what, err["code"], want_code))
@@ -189,9 +192,11 @@ def main():
                       body["delivery_start"])
                   and r["delivery_end_ms"] == H.rfc3339_to_ms(
                       body["delivery_end"])
-                  and r["command_id"] == resp["command_id"]
-                  and r["event_topic"] == h.topic("offer-events"),
+                  and r["command_id"] == resp["command_id"],
                   "offers row %r does not match request %r" % (r, body))
+            h.soft(r["event_topic"] == events_topic,
+                   "offers.event_topic is %r, expected the events topic %r"
+                   % (r["event_topic"], events_topic))
         check(h.scalar("SELECT count(*) FROM offers WHERE meter_id LIKE "
                        "'BAD-%%'") == 0, "invalid offers reached the table")
         check(h.scalar("SELECT count(*) FROM offer_rejections") == 0,
@@ -234,13 +239,13 @@ def main():
               "a 401 request put a record on %s" % offers_topic)
 
         # -- the topics: envelope, schemas, correlation
-        cmds = h_records = H.read_all(offers_topic)
+        cmds = H.read_all(offers_topic)
         check(len(cmds) == len(accepted),
               "%s holds %d records, expected %d (one per accepted POST)"
               % (offers_topic, len(cmds), len(accepted)))
         by_offset = {}
         by_cid = {r["command_id"]: oid for oid, (_, _, r) in accepted.items()}
-        for rec in h_records:
+        for rec in cmds:
             H.check_envelope(rec, offers_topic)
             v, hd = rec.value, rec.headers
             check(hd["ce_type"] == H.SUBMIT_TYPE, "command ce_type %r"
@@ -315,11 +320,11 @@ def main():
             check(o["remaining_wh"] == o["quantity_wh"],
                   "remaining_wh %r != quantity_wh" % o["remaining_wh"])
             row = rows[o["offer_id"]]
-            check(row["event_offset"] == ev.offset
-                  and row["event_partition"] == ev.partition,
-                  "offers row points at %r/%r, event is at %d/%d"
-                  % (row["event_partition"], row["event_offset"],
-                     ev.partition, ev.offset))
+            h.soft(row["event_offset"] == ev.offset
+                   and row["event_partition"] == ev.partition,
+                   "offers row points at %r/%r, event is at %d/%d"
+                   % (row["event_partition"], row["event_offset"],
+                      ev.partition, ev.offset))
         check(h.engine.alive() and h.projector.alive() and h.gateway.alive(),
               "a process died")
 
