@@ -96,10 +96,13 @@ static int apply_record(struct engine_process *p, const rd_kafka_message_t *m)
         o.occurred_at_ms = cmd.issued_at_ms;
     } else {
         engine_reject_malformed(&p->core, &why, &d);
-        /* The log's own timestamp stands in for a time the command lacks. */
+        /* The command's own time if it was readable; else the log's timestamp
+         * (recorded in the log, so a replay sees the same value). */
         rd_kafka_timestamp_type_t tstype;
         int64_t ts = rd_kafka_message_timestamp(m, &tstype);
-        o.occurred_at_ms = ts > 0 ? ts : 0;
+        o.occurred_at_ms = cmd.issued_at_ms > 0 && cmd.issued_at_ms <= P2P_TIME_MAX_MS
+                               ? cmd.issued_at_ms
+                               : (ts > 0 ? ts : 0);
     }
     snprintf(o.command_id, sizeof o.command_id, "%s", cmd.command_id[0] ? cmd.command_id : env.id);
     snprintf(o.market, sizeof o.market, "%s", cmd.market[0] ? cmd.market : p->cfg.market);

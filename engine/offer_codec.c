@@ -34,8 +34,8 @@ static json_t *terms_json(const struct offer_terms *t)
 static int terms_read(const json_t *o, struct offer_terms *t, struct p2p_violation *v)
 {
     char source[16];
-    if (p2p_json_str(o, "offer_id", t->offer_id, sizeof t->offer_id, v) ||
-        p2p_json_str(o, "seller_id", t->seller_id, sizeof t->seller_id, v) ||
+    if (p2p_json_id(o, "offer_id", t->offer_id, sizeof t->offer_id, v) ||
+        p2p_json_id(o, "seller_id", t->seller_id, sizeof t->seller_id, v) ||
         p2p_json_str(o, "source_type", source, sizeof source, v) ||
         p2p_json_int(o, "quantity_wh", &t->quantity_wh, v) ||
         p2p_json_int(o, "price_per_kwh", &t->price_per_kwh, v) ||
@@ -88,9 +88,9 @@ int offer_command_decode(const char *value, size_t len, struct offer_command *c,
     try_str(o, "offer_id", c->terms.offer_id, sizeof c->terms.offer_id);
     try_str(o, "seller_id", c->terms.seller_id, sizeof c->terms.seller_id);
     int rc = -1;
-    if (p2p_json_str(o, "command_id", c->command_id, sizeof c->command_id, v) ||
+    if (p2p_json_id(o, "command_id", c->command_id, sizeof c->command_id, v) ||
         p2p_json_int(o, "issued_at_ms", &c->issued_at_ms, v) ||
-        p2p_json_str(o, "market", c->market, sizeof c->market, v) || terms_read(o, &c->terms, v))
+        p2p_json_id(o, "market", c->market, sizeof c->market, v) || terms_read(o, &c->terms, v))
         goto out;
     if (c->issued_at_ms < 0 || c->issued_at_ms > P2P_TIME_MAX_MS) {
         p2p_violate(v, "invalid_field", "issued_at_ms", "issued_at_ms is not a plausible time");

@@ -43,7 +43,8 @@ static int run(PGconn *db, const char *stmt, int n, const char *const *values, c
     return ok ? 0 : -1;
 }
 
-int offers_projection_apply(PGconn *db, const struct offer_event *ev)
+int offers_projection_apply(PGconn *db, const struct offer_event *ev,
+                            const struct record_position *at)
 {
     char n[9][24];
     const struct offer_terms *t = &ev->terms;
@@ -57,17 +58,17 @@ int offers_projection_apply(PGconn *db, const struct offer_event *ev)
         snprintf(n[5], 24, "%lld", (long long)t->delivery_end_ms);
         snprintf(n[6], 24, "%lld", (long long)t->valid_until_ms);
         snprintf(n[7], 24, "%lld", (long long)o->occurred_at_ms);
-        snprintf(n[8], 24, "%d", (int)o->partition);
+        snprintf(n[8], 24, "%d", (int)at->partition);
         char off[24];
-        snprintf(off, sizeof off, "%lld", (long long)o->offset);
+        snprintf(off, sizeof off, "%lld", (long long)at->offset);
         const char *v[18] = {t->offer_id, o->market, t->seller_id, source_type_name(t->source),
                              n[0], n[1], n[2], t->currency, n[3], n[4], n[5], t->meter_id,
-                             t->has_valid_until ? n[6] : NULL, n[7], o->command_id, o->topic,
+                             t->has_valid_until ? n[6] : NULL, n[7], o->command_id, at->topic,
                              n[8], off};
         return run(db, "insert_offer", 18, v, t->offer_id);
     }
     snprintf(n[0], 24, "%lld", (long long)o->occurred_at_ms);
-    snprintf(n[1], 24, "%lld", (long long)o->offset);
+    snprintf(n[1], 24, "%lld", (long long)at->offset);
     const char *v[9] = {o->event_id, t->offer_id, o->command_id, t->seller_id, ev->reason.code,
                         ev->reason.field, ev->reason.message, n[0], n[1]};
     return run(db, "insert_rejection", 9, v, o->event_id);

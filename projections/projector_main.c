@@ -55,12 +55,20 @@ static int sql(PGconn *db, const char *q)
     return ok ? 0 : -1;
 }
 
+/* PostgreSQL notices (e.g. "already exists, skipping") into the JSON log. */
+static void log_notice(void *arg, const char *message)
+{
+    (void)arg;
+    p2p_log(P2P_DEBUG, "postgres_notice", "%s", message);
+}
+
 static int connect_db(struct projector *p)
 {
     char err[512];
     while (running) {
         p->db = PQconnectdb(p->cfg.pg_conninfo);
         if (PQstatus(p->db) == CONNECTION_OK) {
+            PQsetNoticeProcessor(p->db, log_notice, NULL);
             int applied = p2p_migrate(p->db, p->cfg.migrations_dir, err, sizeof err);
             if (applied < 0) {
                 p2p_log(P2P_ERROR, "migration_failed", "%s", err);
@@ -173,7 +181,8 @@ static int apply_message(struct projector *p, const rd_kafka_message_t *m)
                 why.message);
         return 0;
     }
-    return offers_projection_apply(p->db, &ev);
+    struct record_position at = {rd_kafka_topic_name(m->rkt), m->partition, m->offset};
+    return offers_projection_apply(p->db, &ev, &at);
 }
 
 /* After a failed batch: back to the last stored offsets, on a healthy connection. */

@@ -61,6 +61,15 @@ SUBMIT_TYPE = "energy.p2p.offer.submit.v1"
 LISTED_TYPE = "energy.p2p.offer.listed.v1"
 REJECTED_TYPE = "energy.p2p.offer.rejected.v1"
 
+# docs/api.md, "Errors"
+API_ERROR_CODES = {
+    "malformed_json": 400, "missing_field": 400, "wrong_type": 400,
+    "invalid_field": 400, "unknown_field": 400, "window_not_aligned": 400,
+    "window_inverted": 400,
+    "gate_closed": 400, "beyond_horizon": 400, "unauthenticated": 401,
+    "not_found": 404, "method_not_allowed": 405, "body_too_large": 413,
+    "unavailable": 503}
+
 SLOT_MS = 60 * 60 * 1000
 GATE_CLOSURE_MS = 240 * 60 * 1000
 HORIZON_MS = 7 * 24 * 60 * 60 * 1000
@@ -468,12 +477,32 @@ class Proc:
             return ""
 
 
+def non_json_log_lines(text):
+    """Lines of a process's stderr that are not one JSON object each
+    (logs are JSON lines; the harness's own '=== ... ===' markers aside)."""
+    bad = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("=== "):
+            continue
+        try:
+            ok = isinstance(json.loads(line), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            bad.append(line)
+    return bad
+
+
 def tail(path, lines=40):
     try:
         with open(path, "rb") as f:
             data = f.read().decode("utf-8", "replace").splitlines()
     except OSError:
         return "(no log at %s)" % path
+    # sanitizer reports of deep recursions: keep the first frames only
+    frame = re.compile(r"^\s+#(\d+) ")
+    data = [l for l in data
+            if not (frame.match(l) and int(frame.match(l).group(1)) > 12)]
     return "\n".join(data[-lines:])
 
 
@@ -559,13 +588,25 @@ class Harness:
         for p in self.procs:
             if p.alive():
                 p.kill()
+        scanned = set()
         for p in self.procs:
-            text = p.log_text()
+            if p.log_path in scanned:
+                continue
+            scanned.add(p.log_path)
+            text = p.log_text(whole=True)
+            sanitizer = False
             for m in SANITIZER_MARKERS:
                 if m in text:
                     problems.append("%s log %s contains %r"
                                     % (p.name, p.log_path, m))
+                    sanitizer = True
                     break
+            if not sanitizer:
+                bad = non_json_log_lines(text)
+                if bad:
+                    problems.append("%s wrote %d stderr line(s) that are not "
+                                    "JSON log objects, e.g. %r"
+                                    % (p.name, len(bad), bad[0][:200]))
         if self._conn is not None:
             try:
                 self._conn.close()

@@ -76,14 +76,6 @@ def main():
             ("body", "meter_id"))
         add("invalid UTF-8 in a key", b'{"source_\xc3\x28type": "SOLAR"}',
             400, "malformed_json", "body")
-        add("deeply nested arrays", b'[' * 10000 + b']' * 10000, 400,
-            "malformed_json", "body")
-        nested = b'{"a":' * 10000 + b'1' + b'}' * 10000
-        add("deeply nested objects", nested, 400, "malformed_json", "body")
-        add("deep nesting in a field",
-            json.dumps(with_(meter_id=None)).replace(
-                'null', '[' * 10000 + ']' * 10000).encode(),
-            400, ("malformed_json", "wrong_type"), ("body", "meter_id"))
         # -- missing fields
         for f in REQUIRED:
             add("missing " + f, with_(**{f: _DROP}), 400, "missing_field", f)
@@ -138,6 +130,8 @@ def main():
             "invalid_field", "meter_id")
         add("other currency", with_(currency="USD"), 400, "invalid_field",
             "currency")
+        add("unknown field", with_(colour="green"), 400, "unknown_field",
+            "colour")
         # -- time and window rules
         add("unparsable start", with_(delivery_start="tomorrow"), 400,
             "invalid_field", "delivery_start")
@@ -193,6 +187,15 @@ def main():
             headers={})
         add("empty X-Dev-User", good, 401, "unauthenticated", ANY_FIELD,
             headers={"X-Dev-User": ""})
+        # last: the ones most likely to take the process down
+        add("deeply nested arrays", b'[' * 10000 + b']' * 10000, 400,
+            "malformed_json", "body")
+        nested = b'{"a":' * 10000 + b'1' + b'}' * 10000
+        add("deeply nested objects", nested, 400, "malformed_json", "body")
+        add("deep nesting in a field",
+            json.dumps(with_(meter_id=None)).replace(
+                'null', '[' * 10000 + ']' * 10000).encode(),
+            400, ("malformed_json", "wrong_type"), ("body", "meter_id"))
 
         failures = []
         for name, body, status, codes, fields, kw in cases:
@@ -219,6 +222,9 @@ def main():
                     or (ANY_FIELD in fields and err["field"] is None)):
                 problems.append("not {error:{code,message,field}}")
             else:
+                if H.API_ERROR_CODES.get(err["code"]) != st:
+                    problems.append("code %r with status %d is not in the "
+                                    "docs/api.md table" % (err["code"], st))
                 if err["code"] not in codes:
                     problems.append("code %r, expected %s"
                                     % (err["code"], sorted(codes)))
@@ -236,6 +242,9 @@ def main():
             if not h.gateway.alive():
                 failures.append("gateway died after %r" % name)
                 break
+
+        check(h.gateway.alive(), "gateway died during the bad requests:\n  %s"
+              % "\n  ".join(failures))
 
         # other methods and paths
         for method, path, status, code in (

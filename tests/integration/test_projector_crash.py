@@ -21,7 +21,7 @@ from harness import check  # noqa: E402
 
 N = int(os.environ.get("P2P_CRASH_COMMANDS", "5000"))
 MIN_KILLS = 4
-BURST = 250
+BURST = 200
 
 
 def applied(h):
@@ -77,7 +77,7 @@ def main():
                     for c in commands[i:i + BURST]:
                         prod.produce(offers_topic, c)
                     prod.p.poll(0)
-                    time.sleep(0.25)
+                    time.sleep(0.3)
                 prod.flush()
             except Exception as e:  # pylint: disable=broad-except
                 prod_err.append(e)
@@ -90,7 +90,7 @@ def main():
         deadline = time.time() + 180
         while time.time() < deadline:
             # wait for the projector to be up and (usually) applying
-            time.sleep(rnd.uniform(0.3, 2.5))
+            time.sleep(rnd.uniform(0.2, 1.5))
             check(proj.alive(), "projector died on its own: status %s\n%s"
                   % (proj.popen.returncode, H.tail(proj.log_path)))
             h.kill(proj)

@@ -1,0 +1,78 @@
+/* Commands the engine core applies: plain data, already decoded from the
+ * wire. Every command carries its id and the time it was issued (the only
+ * notion of "now" the core has). Strings are NUL-terminated ids. */
+#ifndef P2P_ENGINE_COMMANDS_H
+#define P2P_ENGINE_COMMANDS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine/core/offer.h"
+
+#define ENGINE_ID_LEN 65 /* ids: up to 64 bytes + NUL */
+
+enum command_kind {
+    CMD_OFFER_SUBMIT,    /* list energy for sale */
+    CMD_OFFER_WITHDRAW,  /* withdraw the unsold remainder of an offer */
+    CMD_ORDER_QUOTE,     /* Beckn select: priced allocation, nothing held */
+    CMD_ORDER_RESERVE,   /* Beckn init: allocation held for the reservation TTL */
+    CMD_ORDER_CONFIRM,   /* Beckn confirm: reservation becomes a sale, money to escrow */
+    CMD_ORDER_BUY,       /* reserve + confirm in one step (the web UI's "Buy") */
+    CMD_ORDER_CANCEL,    /* buyer cancels a reserved or confirmed order */
+    CMD_SALE_CANCEL,     /* seller cancels one sold line (a fill) */
+    CMD_DEPOSIT,         /* money into a wallet from outside (operator, demo balance) */
+    CMD_WITHDRAWAL,      /* money out of a wallet */
+    CMD_PROFILE_UPDATE,  /* declared production capacity */
+    CMD_METER_VERIFIED,  /* verified monthly production and data quality */
+    CMD_DELIVERY_REPORT, /* DISCOM: energy delivered for one fill */
+    CMD_TICK,            /* time passes: expire reservations and closed offers */
+};
+
+struct order_request {
+    char order_id[ENGINE_ID_LEN];
+    char buyer_id[ENGINE_ID_LEN];
+    int64_t quantity_wh;
+    int64_t window_start_ms;
+    int64_t window_end_ms;
+    int64_t max_price_per_kwh; /* 0 = no limit */
+    bool has_source;
+    enum source_type source;
+    bool allow_partial;
+};
+
+enum meter_quality { METER_LOW, METER_MEDIUM, METER_HIGH };
+
+struct command {
+    enum command_kind kind;
+    char command_id[ENGINE_ID_LEN];
+    int64_t issued_at_ms;
+    union {
+        struct offer_terms offer;      /* OFFER_SUBMIT */
+        struct order_request order;    /* ORDER_QUOTE, ORDER_RESERVE, ORDER_BUY */
+        struct {
+            char id[ENGINE_ID_LEN];    /* offer, order or fill id */
+            char actor_id[ENGINE_ID_LEN]; /* who asks: must own it */
+        } target;                      /* OFFER_WITHDRAW, ORDER_CONFIRM, ORDER_CANCEL, SALE_CANCEL */
+        struct {
+            char participant_id[ENGINE_ID_LEN];
+            int64_t amount;            /* minor units, > 0 */
+            char reference[ENGINE_ID_LEN];
+        } money;                       /* DEPOSIT, WITHDRAWAL */
+        struct {
+            char participant_id[ENGINE_ID_LEN];
+            int64_t capacity_wh_per_month;
+        } profile;                     /* PROFILE_UPDATE */
+        struct {
+            char participant_id[ENGINE_ID_LEN];
+            int64_t monthly_wh;
+            enum meter_quality quality;
+        } meter;                       /* METER_VERIFIED */
+        struct {
+            char fill_id[ENGINE_ID_LEN];
+            int64_t delivered_wh;
+            int64_t curtailed_wh;
+        } delivery;                    /* DELIVERY_REPORT */
+    } u;
+};
+
+#endif
