@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
 {
@@ -33,8 +34,8 @@ rd_kafka_t *p2p_kafka_producer(const struct p2p_config *cfg, const char *transac
     return rk;
 }
 
-rd_kafka_t *p2p_kafka_consumer(const struct p2p_config *cfg, const char *group_id, char *err,
-                               size_t errlen)
+rd_kafka_t *p2p_kafka_consumer(const struct p2p_config *cfg, const char *group_id, bool report_eof,
+                               char *err, size_t errlen)
 {
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen) ||
@@ -43,7 +44,7 @@ rd_kafka_t *p2p_kafka_consumer(const struct p2p_config *cfg, const char *group_i
         set(conf, "enable.auto.commit", "false", err, errlen) ||
         set(conf, "enable.auto.offset.store", "false", err, errlen) ||
         set(conf, "auto.offset.reset", "earliest", err, errlen) ||
-        set(conf, "enable.partition.eof", "false", err, errlen)) {
+        set(conf, "enable.partition.eof", report_eof ? "true" : "false", err, errlen)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
@@ -106,38 +107,40 @@ int p2p_kafka_ensure_topics(rd_kafka_t *rk, const char *const *topics, int n, ch
     return rc;
 }
 
+int p2p_kafka_partitions(rd_kafka_t *rk, const char *topic, int timeout_ms)
+{
+    for (int waited = 0;; waited += 200) {
+        const struct rd_kafka_metadata *md;
+        rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+        int n = -1;
+        if (rkt && rd_kafka_metadata(rk, 0, rkt, &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+            if (md->topic_cnt == 1 && !md->topics[0].err && md->topics[0].partition_cnt > 0)
+                n = md->topics[0].partition_cnt;
+            rd_kafka_metadata_destroy(md);
+        }
+        if (rkt)
+            rd_kafka_topic_destroy(rkt);
+        if (n > 0 || waited >= timeout_ms)
+            return n;
+        usleep(200 * 1000);
+    }
+}
+
 int p2p_kafka_assign_all(rd_kafka_t *consumer, const char *topic, char *err, size_t errlen)
 {
-    const struct rd_kafka_metadata *md;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(consumer, topic, NULL);
-    if (!rkt) {
-        snprintf(err, errlen, "topic handle for %s: %s", topic, rd_kafka_err2str(rd_kafka_last_error()));
+    int n = p2p_kafka_partitions(consumer, topic, 15000);
+    if (n < 1) {
+        snprintf(err, errlen, "topic %s has no partitions", topic);
         return -1;
     }
-    rd_kafka_resp_err_t e = rd_kafka_metadata(consumer, 0, rkt, &md, 10000);
-    rd_kafka_topic_destroy(rkt);
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n);
+    for (int i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(parts, topic, i)->offset = RD_KAFKA_OFFSET_STORED;
+    rd_kafka_resp_err_t e = rd_kafka_assign(consumer, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
     if (e) {
-        snprintf(err, errlen, "metadata for %s: %s", topic, rd_kafka_err2str(e));
+        snprintf(err, errlen, "assign %s: %s", topic, rd_kafka_err2str(e));
         return -1;
     }
-    int rc = 0;
-    if (md->topic_cnt != 1 || md->topics[0].err || md->topics[0].partition_cnt == 0) {
-        snprintf(err, errlen, "topic %s has no partitions: %s", topic,
-                 md->topic_cnt ? rd_kafka_err2str(md->topics[0].err) : "not found");
-        rc = -1;
-    } else {
-        rd_kafka_topic_partition_list_t *parts =
-            rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt);
-        for (int i = 0; i < md->topics[0].partition_cnt; i++)
-            rd_kafka_topic_partition_list_add(parts, topic, md->topics[0].partitions[i].id)->offset =
-                RD_KAFKA_OFFSET_STORED;
-        e = rd_kafka_assign(consumer, parts);
-        rd_kafka_topic_partition_list_destroy(parts);
-        if (e) {
-            snprintf(err, errlen, "assign %s: %s", topic, rd_kafka_err2str(e));
-            rc = -1;
-        }
-    }
-    rd_kafka_metadata_destroy(md);
-    return rc;
+    return 0;
 }

@@ -31,7 +31,7 @@ static json_t *terms_json(const struct offer_terms *t)
 }
 
 /* Reads the terms' fields from a command value or an event's "offer" object. */
-static int terms_read(const json_t *o, struct offer_terms *t, struct p2p_violation *v)
+int offer_terms_from_json(const json_t *o, struct offer_terms *t, struct p2p_violation *v)
 {
     char source[16];
     if (p2p_json_id(o, "offer_id", t->offer_id, sizeof t->offer_id, v) ||
@@ -90,7 +90,7 @@ int offer_command_decode(const char *value, size_t len, struct offer_command *c,
     int rc = -1;
     if (p2p_json_id(o, "command_id", c->command_id, sizeof c->command_id, v) ||
         p2p_json_int(o, "issued_at_ms", &c->issued_at_ms, v) ||
-        p2p_json_id(o, "market", c->market, sizeof c->market, v) || terms_read(o, &c->terms, v))
+        p2p_json_id(o, "market", c->market, sizeof c->market, v) || offer_terms_from_json(o, &c->terms, v))
         goto out;
     if (c->issued_at_ms < 0 || c->issued_at_ms > P2P_TIME_MAX_MS) {
         p2p_violate(v, "invalid_field", "issued_at_ms", "issued_at_ms is not a plausible time");
@@ -102,7 +102,7 @@ out:
     return rc;
 }
 
-static json_t *origin_json(const struct event_origin *o)
+json_t *event_origin_json(const struct event_origin *o)
 {
     return json_pack("{s:s, s:s, s:I, s:s, s:{s:s, s:i, s:I}}", "event_id", o->event_id,
                      "command_id", o->command_id, "occurred_at_ms", (json_int_t)o->occurred_at_ms,
@@ -110,9 +110,9 @@ static json_t *origin_json(const struct event_origin *o)
                      (int)o->partition, "offset", (json_int_t)o->offset);
 }
 
-char *offer_listed_encode(const struct event_origin *o, const struct offer_terms *t)
+json_t *offer_listed_json(const struct event_origin *o, const struct offer_terms *t)
 {
-    json_t *root = origin_json(o);
+    json_t *root = event_origin_json(o);
     json_t *offer = terms_json(t);
     if (!root || !offer) {
         json_decref(root);
@@ -121,20 +121,31 @@ char *offer_listed_encode(const struct event_origin *o, const struct offer_terms
     }
     json_object_set_new(offer, "remaining_wh", json_integer(t->quantity_wh));
     json_object_set_new(root, "offer", offer);
-    return dump(root);
+    return root;
 }
 
-char *offer_rejected_encode(const struct event_origin *o, const char *offer_id,
+json_t *offer_rejected_json(const struct event_origin *o, const char *offer_id,
                             const char *seller_id, const struct p2p_violation *r)
 {
-    json_t *root = origin_json(o);
+    json_t *root = event_origin_json(o);
     if (!root)
         return NULL;
     json_object_set_new(root, "offer_id", json_string(offer_id));
     json_object_set_new(root, "seller_id", json_string(seller_id));
     json_object_set_new(root, "reason", json_pack("{s:s, s:s, s:s}", "code", r->code, "field",
                                                   r->field, "message", r->message));
-    return dump(root);
+    return root;
+}
+
+char *offer_listed_encode(const struct event_origin *o, const struct offer_terms *t)
+{
+    return dump(offer_listed_json(o, t));
+}
+
+char *offer_rejected_encode(const struct event_origin *o, const char *offer_id,
+                            const char *seller_id, const struct p2p_violation *r)
+{
+    return dump(offer_rejected_json(o, offer_id, seller_id, r));
 }
 
 static int origin_read(const json_t *o, struct event_origin *e, struct p2p_violation *v)
@@ -171,7 +182,7 @@ int offer_event_decode(const char *ce_type, const char *value, size_t len, struc
             p2p_violate(v, "missing_field", "offer", "offer is required");
             goto out;
         }
-        if (terms_read(offer, &ev->terms, v) ||
+        if (offer_terms_from_json(offer, &ev->terms, v) ||
             p2p_json_int(offer, "remaining_wh", &ev->remaining_wh, v))
             goto out;
     } else if (strcmp(ce_type, CE_OFFER_REJECTED) == 0) {

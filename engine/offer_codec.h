@@ -6,6 +6,7 @@
 #ifndef P2P_OFFER_CODEC_H
 #define P2P_OFFER_CODEC_H
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,16 @@ struct offer_event {
 };
 
 char *offer_command_encode(const struct offer_command *cmd);
+
+/* Reads offer terms from a command value or an event's "offer" object. */
+int offer_terms_from_json(const json_t *obj, struct offer_terms *t, struct p2p_violation *v);
+
+/* The JSON objects of the offer events (new references), for encoders that
+ * add fields (the engine adds its hash chain). */
+json_t *offer_listed_json(const struct event_origin *o, const struct offer_terms *t);
+json_t *offer_rejected_json(const struct event_origin *o, const char *offer_id,
+                            const char *seller_id, const struct p2p_violation *reason);
+json_t *event_origin_json(const struct event_origin *o);
 
 /* Decodes an offer.submit.v1 value. Returns 0, or -1 with *v set; on failure
  * cmd still holds whatever ids could be read (empty strings otherwise). */

@@ -110,29 +110,17 @@ static int load_offsets(struct projector *p)
 /* Positions the consumer at the offsets committed in PostgreSQL. */
 static int assign_from_offsets(struct projector *p)
 {
-    const struct rd_kafka_metadata *md;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->consumer, p->cfg.topic_offer_events, NULL);
-    rd_kafka_resp_err_t e = rkt ? rd_kafka_metadata(p->consumer, 0, rkt, &md, 10000)
-                                : rd_kafka_last_error();
-    if (rkt)
-        rd_kafka_topic_destroy(rkt);
-    if (e) {
-        p2p_log(P2P_ERROR, "metadata_failed", "%s", rd_kafka_err2str(e));
-        return -1;
-    }
-    int n = md->topic_cnt == 1 ? md->topics[0].partition_cnt : 0;
+    int n = p2p_kafka_partitions(p->consumer, p->cfg.topic_offer_events, 15000);
+    if (n < 0)
+        n = 0;
     if (n > MAX_PARTITIONS)
         n = MAX_PARTITIONS;
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(n ? n : 1);
-    for (int i = 0; i < n; i++) {
-        int32_t id = md->topics[0].partitions[i].id;
-        if (id < MAX_PARTITIONS)
-            rd_kafka_topic_partition_list_add(parts, p->cfg.topic_offer_events, id)->offset =
-                p->next_offset[id] >= 0 ? p->next_offset[id] : RD_KAFKA_OFFSET_BEGINNING;
-    }
-    rd_kafka_metadata_destroy(md);
+    for (int i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(parts, p->cfg.topic_offer_events, i)->offset =
+            p->next_offset[i] >= 0 ? p->next_offset[i] : RD_KAFKA_OFFSET_BEGINNING;
     p->npartitions = n;
-    e = n ? rd_kafka_assign(p->consumer, parts) : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
+    rd_kafka_resp_err_t e = n ? rd_kafka_assign(p->consumer, parts) : RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC;
     rd_kafka_topic_partition_list_destroy(parts);
     if (e)
         p2p_log(P2P_ERROR, "assign_failed", "%s", rd_kafka_err2str(e));
@@ -254,7 +242,7 @@ int main(void)
     }
     char group[160];
     snprintf(group, sizeof group, "p2p-projector-%s", p.cfg.projector_id);
-    p.consumer = p2p_kafka_consumer(&p.cfg, group, err, sizeof err);
+    p.consumer = p2p_kafka_consumer(&p.cfg, group, false, err, sizeof err);
     const char *topics[] = {p.cfg.topic_offer_events};
     if (!p.consumer || p2p_kafka_ensure_topics(p.consumer, topics, 1, err, sizeof err)) {
         p2p_log(P2P_ERROR, "kafka", "%s", err);

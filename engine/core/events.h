@@ -130,6 +130,8 @@ struct event_sink {
     struct event *events;
     int32_t capacity;
     int32_t count;
+    /* The last EV_ORDER_QUOTED of this apply: its request and lines. */
+    struct order_request quote_request;
     int32_t nquote_lines;
     struct quote_line quote_lines[ENGINE_MAX_LINES];
 };

@@ -27,6 +27,33 @@ int64_t offer_default_min_order_wh(int64_t quantity_wh)
 
 static bool time_in_range(int64_t ms) { return ms >= 0 && ms <= P2P_TIME_MAX_MS; }
 
+int delivery_window_check(const struct market_rules *r, int64_t start, int64_t end, int64_t now,
+                          const char *sf, const char *ef, struct p2p_violation *v)
+{
+    if (!time_in_range(start))
+        return p2p_violate(v, "invalid_field", sf, "%s must be a time between 1970 and 2100", sf);
+    if (!time_in_range(end))
+        return p2p_violate(v, "invalid_field", ef, "%s must be a time between 1970 and 2100", ef);
+    if (end <= start)
+        return p2p_violate(v, "window_inverted", ef, "%s must be after %s", ef, sf);
+    if (start % r->slot_ms != 0)
+        return p2p_violate(v, "window_not_aligned", sf, "%s must be on a %lld-minute slot boundary",
+                           sf, (long long)(r->slot_ms / 60000));
+    if (end % r->slot_ms != 0)
+        return p2p_violate(v, "window_not_aligned", ef, "%s must be on a %lld-minute slot boundary",
+                           ef, (long long)(r->slot_ms / 60000));
+    if (end - start > OFFER_MAX_WINDOW_MS)
+        return p2p_violate(v, "invalid_field", ef, "a delivery window may last at most 24 hours");
+    if (start - now < r->gate_closure_ms)
+        return p2p_violate(v, "gate_closed", sf,
+                           "%s must be at least %lld minutes from now (gate closure)", sf,
+                           (long long)(r->gate_closure_ms / 60000));
+    if (start - now > r->horizon_ms)
+        return p2p_violate(v, "beyond_horizon", sf, "%s must be at most %lld days from now", sf,
+                           (long long)(r->horizon_ms / 86400000));
+    return 0;
+}
+
 int offer_terms_check(const struct market_rules *r, const struct offer_terms *t, int64_t now,
                       struct p2p_violation *v)
 {
@@ -44,34 +71,9 @@ int offer_terms_check(const struct market_rules *r, const struct offer_terms *t,
     if (strcmp(t->currency, r->currency) != 0)
         return p2p_violate(v, "invalid_field", "currency", "currency must be %s in this market",
                            r->currency);
-    if (!time_in_range(t->delivery_start_ms))
-        return p2p_violate(v, "invalid_field", "delivery_start",
-                           "delivery_start must be a time between 1970 and 2100");
-    if (!time_in_range(t->delivery_end_ms))
-        return p2p_violate(v, "invalid_field", "delivery_end",
-                           "delivery_end must be a time between 1970 and 2100");
-    if (t->delivery_end_ms <= t->delivery_start_ms)
-        return p2p_violate(v, "window_inverted", "delivery_end",
-                           "delivery_end must be after delivery_start");
-    if (t->delivery_start_ms % r->slot_ms != 0)
-        return p2p_violate(v, "window_not_aligned", "delivery_start",
-                           "delivery_start must be on a %lld-minute slot boundary",
-                           (long long)(r->slot_ms / 60000));
-    if (t->delivery_end_ms % r->slot_ms != 0)
-        return p2p_violate(v, "window_not_aligned", "delivery_end",
-                           "delivery_end must be on a %lld-minute slot boundary",
-                           (long long)(r->slot_ms / 60000));
-    if (t->delivery_end_ms - t->delivery_start_ms > OFFER_MAX_WINDOW_MS)
-        return p2p_violate(v, "invalid_field", "delivery_end",
-                           "a delivery window may last at most 24 hours");
-    if (t->delivery_start_ms - now < r->gate_closure_ms)
-        return p2p_violate(v, "gate_closed", "delivery_start",
-                           "delivery_start must be at least %lld minutes from now (gate closure)",
-                           (long long)(r->gate_closure_ms / 60000));
-    if (t->delivery_start_ms - now > r->horizon_ms)
-        return p2p_violate(v, "beyond_horizon", "delivery_start",
-                           "delivery_start must be at most %lld days from now",
-                           (long long)(r->horizon_ms / 86400000));
+    if (delivery_window_check(r, t->delivery_start_ms, t->delivery_end_ms, now, "delivery_start",
+                              "delivery_end", v))
+        return -1;
     if (t->has_valid_until &&
         (t->valid_until_ms <= now || t->valid_until_ms > t->delivery_start_ms))
         return p2p_violate(v, "invalid_field", "valid_until",

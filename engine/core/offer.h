@@ -41,6 +41,13 @@ struct offer_terms {
 /* Default minimum order: 1 kWh, or the whole offer when it is smaller. */
 int64_t offer_default_min_order_wh(int64_t quantity_wh);
 
+/* Checks a delivery window [start, end) against the market's rules at time
+ * now_ms (slot alignment, order, length, gate closure, horizon); field names
+ * are the caller's (offers: delivery_start/delivery_end). */
+int delivery_window_check(const struct market_rules *rules, int64_t start_ms, int64_t end_ms,
+                          int64_t now_ms, const char *start_field, const char *end_field,
+                          struct p2p_violation *v);
+
 /* Checks the terms against the market's rules at time now_ms. Returns 0, or
  * -1 with the first broken rule in *v (field names are the API's). */
 int offer_terms_check(const struct market_rules *rules, const struct offer_terms *t,

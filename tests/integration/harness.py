@@ -715,6 +715,7 @@ class Harness:
             "P2P_MAX_BODY_BYTES": str(MAX_BODY),
             "P2P_HTTP_HOST": "127.0.0.1",
             "P2P_WEB_ROOT": os.path.join(SOURCE_ROOT, "web"),
+            "P2P_ENGINE_SNAPSHOT_DIR": os.path.join(self.log_dir, "snapshots-" + self.run),
         })
         for k, v in over.items():
             if v is None:
@@ -755,6 +756,9 @@ class Harness:
         return rc
 
     def start_engine(self, **env_over):
+        # These suites are about listing, not the monthly trade limit (its own
+        # unit tests cover it): give sellers room unless a test says otherwise.
+        env_over.setdefault("TRUST_DEFAULT_LIMIT", 1000000)
         p = self.start("engine", **env_over)
         self.engine = p
         return p

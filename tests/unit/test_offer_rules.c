@@ -122,17 +122,26 @@ END_TEST
 START_TEST(engine_judges_at_the_command_time)
 {
     struct engine e;
-    struct engine_decision d;
-    struct offer_terms t = valid();
-    engine_init(&e, &rules);
-    engine_submit_offer(&e, &t, NOW, &d);
-    ck_assert_int_eq(d.kind, DECISION_OFFER_LISTED);
-    /* the same offer, issued three hours later, is past gate closure */
-    engine_submit_offer(&e, &t, NOW + 3 * HOUR, &d);
-    ck_assert_int_eq(d.kind, DECISION_OFFER_REJECTED);
-    ck_assert_str_eq(d.reason.code, "gate_closed");
-    ck_assert_uint_eq(e.offers_listed, 1);
-    ck_assert_uint_eq(e.offers_rejected, 1);
+    struct engine_params params;
+    struct event events[64];
+    struct event_sink sink = {.events = events, .capacity = 64};
+    struct command c = {.kind = CMD_OFFER_SUBMIT, .issued_at_ms = NOW};
+    engine_params_default(&params);
+    params.market = rules;
+    ck_assert_int_eq(engine_create(&e, &params, &(struct engine_capacity){16, 16, 16, 64}), 0);
+    c.u.offer = valid();
+    engine_apply(&e, &c, &sink);
+    ck_assert_int_eq(sink.count, 1);
+    ck_assert_int_eq(events[0].kind, EV_OFFER_LISTED);
+    /* the same offer (new id), issued three hours later, is past gate closure */
+    strcpy(c.u.offer.offer_id, "o2");
+    c.issued_at_ms = NOW + 3 * HOUR;
+    sink.count = 0;
+    engine_apply(&e, &c, &sink);
+    ck_assert_int_eq(events[sink.count - 1].kind, EV_OFFER_REJECTED);
+    ck_assert_str_eq(events[sink.count - 1].u.rejected.reason.code, "gate_closed");
+    ck_assert_uint_eq(e.noffers, 1);
+    engine_destroy(&e);
 }
 END_TEST
 

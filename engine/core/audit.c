@@ -1,0 +1,161 @@
+/* Whole-state checks (used by tests, property runs and the engine's own
+ * start-up after a snapshot) and snapshots of the state as bytes. Neither is
+ * on the command path. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/core/internal.h"
+
+#define FAIL(...)                                  \
+    do {                                           \
+        snprintf(msg, len, __VA_ARGS__);           \
+        free(reserved);                            \
+        free(sold);                                \
+        return -1;                                 \
+    } while (0)
+
+int engine_check_invariants(const struct engine *e, char *msg, size_t len)
+{
+    int64_t *reserved = calloc(e->noffers + 1, sizeof *reserved);
+    int64_t *sold = calloc(e->noffers + 1, sizeof *sold);
+    if (!reserved || !sold)
+        FAIL("out of memory");
+    int64_t total = e->platform_balance + e->external_balance;
+    if (e->platform_balance < 0 || e->external_balance > 0)
+        FAIL("platform %lld / external %lld out of sign", (long long)e->platform_balance,
+             (long long)e->external_balance);
+    for (uint32_t i = 0; i < e->nparticipants; i++) {
+        const struct participant *p = &e->participants[i];
+        if (p->wallet < 0)
+            FAIL("wallet of %s is negative: %lld", p->id, (long long)p->wallet);
+        if (p->trust < 0 || p->trust > 10000)
+            FAIL("trust of %s out of range: %d", p->id, p->trust);
+        total += p->wallet;
+    }
+    for (uint32_t i = 0; i < e->norders; i++) {
+        const struct order_entry *o = &e->orders[i];
+        int64_t held = 0;
+        for (uint32_t f = o->first_fill; f < o->first_fill + o->nfills; f++) {
+            const struct fill_entry *fl = &e->fills[f];
+            if (fl->status == FILL_RESERVED)
+                reserved[fl->offer] += fl->quantity_wh;
+            if (fl->status == FILL_SOLD || fl->status == FILL_SETTLED)
+                sold[fl->offer] += fl->quantity_wh;
+            if (fl->status == FILL_SOLD)
+                held += fl->amount + fl->fee;
+            if (fl->status == FILL_RESERVED && o->status != ORDER_RESERVED)
+                FAIL("order %s is not reserved but line %u still holds energy", o->id, fl->line);
+        }
+        if (o->escrow != held)
+            FAIL("escrow of %s is %lld, its open lines hold %lld", o->id, (long long)o->escrow,
+                 (long long)held);
+        total += o->escrow;
+    }
+    if (total != 0)
+        FAIL("money does not balance: the sum of all accounts is %lld", (long long)total);
+    for (uint32_t i = 0; i < e->noffers; i++) {
+        const struct offer_entry *o = &e->offers[i];
+        if (o->reserved_wh != reserved[i] || o->sold_wh != sold[i])
+            FAIL("offer %s: reserved %lld/%lld, sold %lld/%lld (book/lines)", o->terms.offer_id,
+                 (long long)o->reserved_wh, (long long)reserved[i], (long long)o->sold_wh,
+                 (long long)sold[i]);
+        if (o->closed_wh < 0 || o->sold_wh + o->reserved_wh + o->closed_wh > o->terms.quantity_wh)
+            FAIL("offer %s: sold %lld + reserved %lld + closed %lld exceed %lld", o->terms.offer_id,
+                 (long long)o->sold_wh, (long long)o->reserved_wh, (long long)o->closed_wh,
+                 (long long)o->terms.quantity_wh);
+    }
+    free(reserved);
+    free(sold);
+    return 0;
+}
+
+#define SNAPSHOT_MAGIC 0x50325053u /* "P2PS" */
+#define SNAPSHOT_VERSION 1u
+
+struct snapshot_header {
+    uint32_t magic, version;
+    uint32_t sizes[5]; /* struct sizes: a layout change invalidates the snapshot */
+    struct engine_params params;
+    int64_t now_ms, next_close_slot, platform_balance, external_balance;
+    uint64_t offer_seq;
+    uint32_t nparticipants, noffers, norders, nfills, nslots, res_count;
+};
+
+int engine_snapshot_save(const struct engine *e, engine_write_fn write, void *ctx)
+{
+    struct snapshot_header h;
+    memset(&h, 0, sizeof h);
+    h.magic = SNAPSHOT_MAGIC;
+    h.version = SNAPSHOT_VERSION;
+    h.sizes[0] = sizeof(struct participant);
+    h.sizes[1] = sizeof(struct offer_entry);
+    h.sizes[2] = sizeof(struct order_entry);
+    h.sizes[3] = sizeof(struct fill_entry);
+    h.sizes[4] = sizeof(struct snapshot_header);
+    h.params = e->p;
+    h.now_ms = e->now_ms;
+    h.next_close_slot = e->next_close_slot;
+    h.platform_balance = e->platform_balance;
+    h.external_balance = e->external_balance;
+    h.offer_seq = e->offer_seq;
+    h.nparticipants = e->nparticipants;
+    h.noffers = e->noffers;
+    h.norders = e->norders;
+    h.nfills = e->nfills;
+    h.nslots = e->nslots;
+    h.res_count = e->res_count;
+    if (write(ctx, &h, sizeof h) ||
+        write(ctx, e->participants, e->nparticipants * sizeof *e->participants) ||
+        write(ctx, e->offers, e->noffers * sizeof *e->offers) ||
+        write(ctx, e->orders, e->norders * sizeof *e->orders) ||
+        write(ctx, e->fills, e->nfills * sizeof *e->fills) ||
+        write(ctx, e->slot_head, e->nslots * sizeof *e->slot_head) ||
+        write(ctx, e->slot_tail, e->nslots * sizeof *e->slot_tail) ||
+        write(ctx, e->slot_tag, e->nslots * sizeof *e->slot_tag))
+        return -1;
+    for (uint32_t k = 0; k < e->res_count; k++) /* the ring, oldest first */
+        if (write(ctx, &e->reservations[(e->res_head + k) % e->cap.orders], sizeof(uint32_t)))
+            return -1;
+    return 0;
+}
+
+int engine_snapshot_load(struct engine *e, engine_read_fn read, void *ctx)
+{
+    struct snapshot_header h;
+    if (read(ctx, &h, sizeof h) || h.magic != SNAPSHOT_MAGIC || h.version != SNAPSHOT_VERSION ||
+        h.sizes[0] != sizeof(struct participant) || h.sizes[1] != sizeof(struct offer_entry) ||
+        h.sizes[2] != sizeof(struct order_entry) || h.sizes[3] != sizeof(struct fill_entry) ||
+        h.sizes[4] != sizeof(struct snapshot_header) || h.nslots != e->nslots ||
+        h.nparticipants > e->cap.participants || h.noffers > e->cap.offers ||
+        h.norders > e->cap.orders || h.nfills > e->cap.fills || h.res_count > e->cap.orders)
+        return -1;
+    if (read(ctx, e->participants, h.nparticipants * sizeof *e->participants) ||
+        read(ctx, e->offers, h.noffers * sizeof *e->offers) ||
+        read(ctx, e->orders, h.norders * sizeof *e->orders) ||
+        read(ctx, e->fills, h.nfills * sizeof *e->fills) ||
+        read(ctx, e->slot_head, e->nslots * sizeof *e->slot_head) ||
+        read(ctx, e->slot_tail, e->nslots * sizeof *e->slot_tail) ||
+        read(ctx, e->slot_tag, e->nslots * sizeof *e->slot_tag) ||
+        read(ctx, e->reservations, h.res_count * sizeof *e->reservations))
+        return -1;
+    e->p = h.params;
+    e->now_ms = h.now_ms;
+    e->next_close_slot = h.next_close_slot;
+    e->platform_balance = h.platform_balance;
+    e->external_balance = h.external_balance;
+    e->offer_seq = h.offer_seq;
+    e->nparticipants = h.nparticipants;
+    e->noffers = h.noffers;
+    e->norders = h.norders;
+    e->nfills = h.nfills;
+    e->res_head = 0;
+    e->res_count = h.res_count;
+    for (uint32_t i = 0; i < e->nparticipants; i++)
+        id_index_insert(&e->participant_ix, e->participants[i].id, i);
+    for (uint32_t i = 0; i < e->noffers; i++)
+        id_index_insert(&e->offer_ix, e->offers[i].terms.offer_id, i);
+    for (uint32_t i = 0; i < e->norders; i++)
+        id_index_insert(&e->order_ix, e->orders[i].id, i);
+    return 0;
+}

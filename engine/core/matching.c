@@ -1,0 +1,135 @@
+/* Matching (product.md §4): which offers may serve a request, how they rank,
+ * and the greedy allocation over the best MAX_OFFERS_PER_ORDER of them.
+ *
+ * Scores are integers in millionths: price_score (1e6 when all candidate
+ * prices are equal, else 0.3 + 0.7 (max - price) / (max - min)), the seller's
+ * current trust, and time_fit = overlap / window length; weighted by percent.
+ * Ties go to the offer listed first. Candidates are found through the slot
+ * buckets: an offer overlapping [ws, we) starts after ws - 24 h. */
+#include <string.h>
+
+#include "engine/core/internal.h"
+
+#define PPM 1000000LL
+
+/* Collects eligible offers for the window into e->candidates, with their
+ * overlap (ms) in score_ppm. Returns the count and the price range. */
+static uint32_t scan(struct engine *e, const struct order_request *r, int64_t ws, int64_t we,
+                     uint32_t buyer, int64_t now, int64_t *minp, int64_t *maxp)
+{
+    uint32_t n = 0;
+    int64_t first = slot_of(e, ws - OFFER_MAX_WINDOW_MS + 1), last = slot_of(e, we - 1);
+    if (first < e->next_close_slot)
+        first = e->next_close_slot;
+    *minp = INT64_MAX;
+    *maxp = 0;
+    for (int64_t s = first; s <= last; s++) {
+        uint32_t b = (uint32_t)(s & (e->nslots - 1));
+        if (e->slot_tag[b] != s)
+            continue;
+        for (uint32_t i = e->slot_head[b]; i != ID_INDEX_NONE; i = e->offers[i].next_in_slot) {
+            const struct offer_entry *o = &e->offers[i];
+            const struct offer_terms *t = &o->terms;
+            int64_t start = t->delivery_start_ms > ws ? t->delivery_start_ms : ws;
+            int64_t end = t->delivery_end_ms < we ? t->delivery_end_ms : we;
+            if (o->status != OFFER_OPEN || engine_offer_open_wh(o) <= 0 || end <= start ||
+                o->seller == buyer || e->participants[o->seller].trust < e->p.min_trust ||
+                (r->max_price_per_kwh > 0 && t->price_per_kwh > r->max_price_per_kwh) ||
+                (r->has_source && t->source != r->source) ||
+                t->delivery_start_ms - now < e->p.market.gate_closure_ms ||
+                (t->has_valid_until && t->valid_until_ms <= now))
+                continue;
+            e->candidates[n].offer = i;
+            e->candidates[n].seq = o->seq;
+            e->candidates[n].score_ppm = (int32_t)(end - start);
+            n++;
+            if (t->price_per_kwh < *minp)
+                *minp = t->price_per_kwh;
+            if (t->price_per_kwh > *maxp)
+                *maxp = t->price_per_kwh;
+        }
+    }
+    return n;
+}
+
+static bool ranks_before(const struct match_candidate *a, const struct match_candidate *b)
+{
+    return a->score_ppm > b->score_ppm || (a->score_ppm == b->score_ppm && a->seq < b->seq);
+}
+
+int match_allocate(struct engine *e, const struct order_request *r, uint32_t buyer, int64_t now,
+                   struct allocation_line *lines, int64_t *filled_wh)
+{
+    int64_t minp, maxp, ws = r->window_start_ms, we = r->window_end_ms, dur = we - ws;
+    uint32_t n = scan(e, r, ws, we, buyer, now, &minp, &maxp);
+    int k = 0, top = e->p.max_offers_per_order;
+    struct match_candidate best[ENGINE_MAX_LINES];
+    for (uint32_t c = 0; c < n; c++) {
+        struct match_candidate m = e->candidates[c];
+        const struct offer_entry *o = &e->offers[m.offer];
+        int64_t ps = maxp == minp ? PPM : 300000 + 700000 * (maxp - o->terms.price_per_kwh) / (maxp - minp);
+        int64_t tr = (int64_t)e->participants[o->seller].trust * 100;
+        int64_t tf = (int64_t)m.score_ppm * PPM / dur;
+        if (tf > PPM)
+            tf = PPM;
+        m.score_ppm = (int32_t)((e->p.weight_price * ps + e->p.weight_trust * tr +
+                                 e->p.weight_time * tf) / 100);
+        /* keep the best `top` in order: insertion into a short sorted array */
+        if (k == top && !ranks_before(&m, &best[k - 1]))
+            continue;
+        int pos = k < top ? k++ : top - 1;
+        while (pos > 0 && ranks_before(&m, &best[pos - 1])) {
+            best[pos] = best[pos - 1];
+            pos--;
+        }
+        best[pos] = m;
+    }
+    int64_t need = r->quantity_wh;
+    int nlines = 0;
+    for (int c = 0; c < k && need > 0; c++) {
+        const struct offer_entry *o = &e->offers[best[c].offer];
+        int64_t open = engine_offer_open_wh(o);
+        int64_t take = need < open ? need : open;
+        /* below the offer's minimum only when taking its whole remainder */
+        if (take < o->terms.min_order_wh && take < open)
+            continue;
+        lines[nlines].offer = best[c].offer;
+        lines[nlines].quantity_wh = take;
+        lines[nlines].score_ppm = best[c].score_ppm;
+        nlines++;
+        need -= take;
+    }
+    *filled_wh = r->quantity_wh - need;
+    return nlines;
+}
+
+int match_alternatives(struct engine *e, const struct order_request *r, uint32_t buyer, int64_t now,
+                       struct alternative_window *out)
+{
+    int64_t dur = r->window_end_ms - r->window_start_ms, slot = e->p.market.slot_ms, minp, maxp;
+    int count = 0;
+    for (int64_t k = -24; k <= 24; k++) {
+        int64_t ws = r->window_start_ms + k * slot, we = ws + dur, avail = 0;
+        if (k == 0 || ws - now < e->p.market.gate_closure_ms || ws - now > e->p.market.horizon_ms)
+            continue;
+        uint32_t n = scan(e, r, ws, we, buyer, now, &minp, &maxp);
+        for (uint32_t c = 0; c < n; c++)
+            avail += engine_offer_open_wh(&e->offers[e->candidates[c].offer]);
+        if (avail == 0)
+            continue;
+        /* keep the 3 windows with the most energy; earlier first on ties */
+        struct alternative_window w = {ws, we, avail};
+        int pos = count < ENGINE_MAX_ALTERNATIVES ? count++ : ENGINE_MAX_ALTERNATIVES;
+        if (pos == ENGINE_MAX_ALTERNATIVES) {
+            if (out[pos - 1].available_wh >= avail)
+                continue;
+            pos--;
+        }
+        while (pos > 0 && out[pos - 1].available_wh < avail) {
+            out[pos] = out[pos - 1];
+            pos--;
+        }
+        out[pos] = w;
+    }
+    return count;
+}

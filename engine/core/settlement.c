@@ -1,0 +1,144 @@
+/* After the trade: DISCOM delivery reports pay sellers for what was delivered
+ * and refund buyers for the rest (product.md §8), trust follows delivery
+ * (§7); plus deposits and withdrawals, declared capacity and verified meter
+ * data. A fill is settled once: a second report changes nothing. */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine/core/internal.h"
+
+#define MONEY_MAX 1000000000000LL /* 10^12 minor units in one deposit is a typo */
+#define CAPACITY_MAX_WH 1000000000LL /* 1 GWh a month is beyond a prosumer */
+
+static void refuse(struct event_sink *out, const char *subject, const char *actor,
+                   const char *code, const char *field, const char *message)
+{
+    struct p2p_violation why;
+    p2p_violate(&why, code, field, "%s", message);
+    reject(out, EV_COMMAND_REJECTED, subject, actor, &why);
+}
+
+void delivery_report(struct engine *e, const struct command *c, struct event_sink *out)
+{
+    const char *id = c->u.delivery.fill_id;
+    uint32_t f = fill_find(e, id);
+    if (f == ID_INDEX_NONE) {
+        refuse(out, id, "discom", "not_found", "fill_id", "no such trade");
+        return;
+    }
+    struct fill_entry *fl = &e->fills[f];
+    struct order_entry *o = &e->orders[fl->order];
+    const struct offer_terms *t = &e->offers[fl->offer].terms;
+    if (fl->status == FILL_SETTLED) {
+        refuse(out, id, "discom", "duplicate_report", "fill_id", "this trade is already settled");
+        return;
+    }
+    if (fl->status != FILL_SOLD) {
+        refuse(out, id, "discom", "not_deliverable", "fill_id", "this trade was not sold or was cancelled");
+        return;
+    }
+    int64_t end = t->delivery_end_ms < o->req.window_end_ms ? t->delivery_end_ms : o->req.window_end_ms;
+    if (e->now_ms < end) {
+        refuse(out, id, "discom", "too_early", "fill_id", "the delivery window has not ended yet");
+        return;
+    }
+    int64_t delivered = c->u.delivery.delivered_wh, curtailed = c->u.delivery.curtailed_wh;
+    if (delivered < 0 || curtailed < 0 || curtailed > fl->quantity_wh) {
+        refuse(out, id, "discom", "invalid_field", delivered < 0 ? "delivered_wh" : "curtailed_wh",
+               "delivered and curtailed energy must be >= 0, curtailed at most the traded quantity");
+        return;
+    }
+    int64_t expected = fl->quantity_wh - curtailed;
+    if (delivered > expected)
+        delivered = expected;
+    int64_t paid = money_cost(delivered, fl->price_per_kwh);
+    int64_t platform_fee = money_rate(paid, e->p.platform_fee_bp);
+    int64_t refund = (fl->amount - paid) + (fl->fee - platform_fee);
+    struct journal_builder j;
+    journal_begin(e, out, &j, "delivery_settled", id);
+    journal_post(e, &j, ACCOUNT_ESCROW, fl->order, -(fl->amount + fl->fee));
+    journal_post(e, &j, ACCOUNT_WALLET, fl->seller, paid);
+    journal_post(e, &j, ACCOUNT_PLATFORM, 0, platform_fee);
+    journal_post(e, &j, ACCOUNT_WALLET, fl->buyer, refund);
+    if (expected > 0) {
+        if (delivered >= expected)
+            trust_adjust(e, out, fl->seller, e->p.trust_success_bonus, "delivery_full", id);
+        else if (delivered == 0)
+            trust_adjust(e, out, fl->seller, -e->p.trust_failure_penalty, "delivery_failed", id);
+        else
+            trust_adjust(e, out, fl->seller,
+                         -(int32_t)((e->p.trust_failure_penalty * (expected - delivered) + expected / 2) /
+                                    expected),
+                         "delivery_partial", id);
+    }
+    fl->status = FILL_SETTLED;
+    o->open_lines--;
+    struct event *ev = emit(out, EV_DELIVERY_SETTLED);
+    ev->u.delivery.fill = f;
+    ev->u.delivery.delivered_wh = delivered;
+    ev->u.delivery.curtailed_wh = curtailed;
+    ev->u.delivery.seller_paid = paid;
+    ev->u.delivery.buyer_refund = refund;
+    ev->u.delivery.platform_fee = platform_fee;
+    settle_if_done(e, out, fl->order);
+}
+
+void money_command(struct engine *e, const struct command *c, struct event_sink *out)
+{
+    const char *who = c->u.money.participant_id;
+    int64_t amount = c->u.money.amount;
+    bool deposit = c->kind == CMD_DEPOSIT;
+    if (amount < 1 || amount > MONEY_MAX) {
+        refuse(out, c->command_id, who, "invalid_field", "amount",
+               "amount must be a positive number of minor units, at most 10^12");
+        return;
+    }
+    uint32_t p = deposit ? participant_get(e, who) : engine_find_participant(e, who);
+    if (p == ID_INDEX_NONE || (!deposit && e->participants[p].wallet < amount)) {
+        refuse(out, c->command_id, who, deposit ? "capacity" : "insufficient_funds",
+               deposit ? "participant_id" : "amount",
+               deposit ? "no room for another participant" : "the amount exceeds the available balance");
+        return;
+    }
+    struct journal_builder j;
+    journal_begin(e, out, &j, deposit ? "deposit" : "withdrawal",
+                  c->u.money.reference[0] ? c->u.money.reference : c->command_id);
+    journal_post(e, &j, ACCOUNT_EXTERNAL, 0, deposit ? -amount : amount);
+    journal_post(e, &j, ACCOUNT_WALLET, p, deposit ? amount : -amount);
+}
+
+void profile_update(struct engine *e, const struct command *c, struct event_sink *out)
+{
+    const char *who = c->u.profile.participant_id;
+    int64_t cap = c->u.profile.capacity_wh_per_month;
+    uint32_t p = participant_get(e, who);
+    if (cap < 0 || cap > CAPACITY_MAX_WH || p == ID_INDEX_NONE) {
+        refuse(out, c->command_id, who, "invalid_field", "capacity_wh_per_month",
+               "production capacity must be between 0 and 1,000,000 kWh a month");
+        return;
+    }
+    e->participants[p].capacity_wh = cap;
+    emit(out, EV_PARTICIPANT_UPDATED)->u.participant.participant = p;
+}
+
+void meter_verified(struct engine *e, const struct command *c, struct event_sink *out)
+{
+    static const int32_t quality_percent[] = {[METER_LOW] = 0, [METER_MEDIUM] = 60, [METER_HIGH] = 100};
+    const char *who = c->u.meter.participant_id;
+    int64_t monthly = c->u.meter.monthly_wh;
+    uint32_t p = participant_get(e, who);
+    if (monthly < 1 || monthly > CAPACITY_MAX_WH || (unsigned)c->u.meter.quality > METER_HIGH ||
+        p == ID_INDEX_NONE) {
+        refuse(out, c->command_id, who, "invalid_field", "monthly_wh",
+               "verified production must be between 1 Wh and 1,000,000 kWh a month");
+        return;
+    }
+    struct participant *pp = &e->participants[p];
+    pp->verified_wh = monthly;
+    int32_t bonus = e->p.trust_meter_bonus * quality_percent[c->u.meter.quality] / 100;
+    if (bonus > 0 && !pp->meter_bonus_given) {
+        pp->meter_bonus_given = true;
+        trust_adjust(e, out, p, bonus, "meter_data", c->command_id);
+    }
+    emit(out, EV_PARTICIPANT_UPDATED)->u.participant.participant = p;
+}

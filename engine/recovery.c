@@ -1,0 +1,309 @@
+/* Rebuilding the engine's state after a start or an aborted transaction.
+ *
+ * The newest snapshot (core tables, hash chain, and the input offsets and
+ * sequence-log offset it reflects) is loaded if there is one; then every
+ * sequence record after it is replayed: each lists input positions in the
+ * order they were applied, and each named input record is fetched and applied
+ * again, re-encoding its events so the hash chain advances exactly as it did.
+ * Each sequence record's prev_hash must equal the chain recomputed so far: a
+ * mismatch means the log was altered or the engine is not deterministic, and
+ * the engine refuses to run.
+ *
+ * Afterwards the live consumer is assigned exactly where the replay stopped,
+ * which is where the last committed transaction left off. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <sodium.h>
+
+#include "common/p2p_kafka.h"
+#include "common/p2p_log.h"
+#include "engine/engine_process.h"
+
+#define MAX_PARTITIONS 64
+#define SNAPSHOT_FILE_MAGIC "P2PENG01"
+
+struct input_offsets {
+    int32_t partitions[INPUT_TOPIC_COUNT];
+    int64_t next[INPUT_TOPIC_COUNT][MAX_PARTITIONS]; /* -1 = from the beginning */
+};
+
+static int file_write(void *ctx, const void *buf, size_t len)
+{
+    return fwrite(buf, 1, len, ctx) == len ? 0 : -1;
+}
+static int file_read(void *ctx, void *buf, size_t len)
+{
+    return fread(buf, 1, len, ctx) == len ? 0 : -1;
+}
+
+static int32_t partitions_of(rd_kafka_t *rk, const char *topic)
+{
+    int n = p2p_kafka_partitions(rk, topic, 15000);
+    return n > MAX_PARTITIONS ? MAX_PARTITIONS : n;
+}
+
+int engine_snapshot_write(struct engine_process *p)
+{
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.tmp", p->snapshot_path);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s", p->snapshot_path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        mkdir(dir, 0755); /* one level; an existing folder is fine */
+    }
+    rd_kafka_topic_partition_list_t *parts;
+    if (rd_kafka_assignment(p->consumer, &parts))
+        return -1;
+    rd_kafka_position(p->consumer, parts);
+    FILE *f = fopen(tmp, "wb");
+    int rc = f ? 0 : -1;
+    uint32_t n = (uint32_t)parts->cnt;
+    if (!rc && (fwrite(SNAPSHOT_FILE_MAGIC, 1, 8, f) != 8 ||
+                file_write(f, &p->batch_seq, sizeof p->batch_seq) ||
+                file_write(f, &p->sequence_offset, sizeof p->sequence_offset) ||
+                file_write(f, p->chain, sizeof p->chain) || file_write(f, &n, sizeof n)))
+        rc = -1;
+    for (int i = 0; !rc && i < parts->cnt; i++) {
+        struct input_position pos = {(uint8_t)input_topic_of(p, parts->elems[i].topic),
+                                     parts->elems[i].partition, parts->elems[i].offset};
+        rc = file_write(f, &pos, sizeof pos);
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    if (!rc)
+        rc = engine_snapshot_save(&p->core, file_write, f);
+    if (f && (fflush(f) || fsync(fileno(f))))
+        rc = -1;
+    if (f && fclose(f))
+        rc = -1;
+    if (!rc && rename(tmp, p->snapshot_path))
+        rc = -1;
+    if (rc)
+        p2p_log(P2P_WARN, "snapshot_failed", "%s: %s", p->snapshot_path, strerror(errno));
+    else
+        p2p_log(P2P_INFO, "snapshot_written", "%s at batch %llu", p->snapshot_path,
+                (unsigned long long)p->batch_seq);
+    return rc;
+}
+
+/* Loads the snapshot file into p. Returns 1 when loaded, 0 when there is none,
+ * -1 when it exists but cannot be used (then the full log is replayed). */
+static int snapshot_read(struct engine_process *p, struct input_offsets *in)
+{
+    FILE *f = fopen(p->snapshot_path, "rb");
+    if (!f)
+        return 0;
+    char magic[8];
+    uint32_t n;
+    int rc = fread(magic, 1, 8, f) == 8 && memcmp(magic, SNAPSHOT_FILE_MAGIC, 8) == 0 &&
+                     !file_read(f, &p->batch_seq, sizeof p->batch_seq) &&
+                     !file_read(f, &p->sequence_offset, sizeof p->sequence_offset) &&
+                     !file_read(f, p->chain, sizeof p->chain) && !file_read(f, &n, sizeof n)
+                 ? 1
+                 : -1;
+    for (uint32_t i = 0; rc == 1 && i < n; i++) {
+        struct input_position pos;
+        if (file_read(f, &pos, sizeof pos) || pos.topic >= INPUT_TOPIC_COUNT ||
+            pos.partition < 0 || pos.partition >= MAX_PARTITIONS)
+            rc = -1;
+        else
+            in->next[pos.topic][pos.partition] = pos.offset;
+    }
+    if (rc == 1 && engine_snapshot_load(&p->core, file_read, f))
+        rc = -1;
+    fclose(f);
+    return rc;
+}
+
+static void reset(struct engine_process *p, struct input_offsets *in)
+{
+    memset(p->chain, 0, sizeof p->chain);
+    sodium_bin2hex(p->chain_hex, sizeof p->chain_hex, p->chain, sizeof p->chain);
+    p->batch_seq = 0;
+    p->sequence_offset = -1;
+    for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
+        for (int k = 0; k < MAX_PARTITIONS; k++)
+            in->next[t][k] = -1;
+}
+
+/* Reads the input record at (topic, partition, offset) from its queue. */
+static rd_kafka_message_t *fetch(rd_kafka_queue_t *q, int64_t offset)
+{
+    for (;;) {
+        rd_kafka_message_t *m = rd_kafka_consume_queue(q, 10000);
+        if (!m || m->err) {
+            if (m)
+                rd_kafka_message_destroy(m);
+            return NULL;
+        }
+        if (m->offset == offset)
+            return m;
+        rd_kafka_message_destroy(m);
+        if (m->offset > offset)
+            return NULL;
+    }
+}
+
+static int replay_record(struct engine_process *p, const rd_kafka_message_t *seq,
+                         rd_kafka_queue_t *queues[INPUT_TOPIC_COUNT][MAX_PARTITIONS],
+                         struct input_offsets *in)
+{
+    json_error_t jerr;
+    json_t *root = json_loadb(seq->payload, seq->len, 0, &jerr);
+    json_t *topics = json_object_get(root, "topics"), *inputs = json_object_get(root, "inputs");
+    const char *prev = json_string_value(json_object_get(root, "prev_hash"));
+    int rc = 0;
+    if (!json_is_array(topics) || !json_is_array(inputs) || !prev) {
+        p2p_log(P2P_ERROR, "replay_failed", "sequence record at offset %lld is malformed",
+                (long long)seq->offset);
+        rc = -1;
+    }
+    size_t i;
+    json_t *pos;
+    json_array_foreach(inputs, i, pos) {
+        if (rc)
+            break;
+        const char *name = json_string_value(json_array_get(topics, (size_t)json_integer_value(json_array_get(pos, 0))));
+        int t = name ? input_topic_of(p, name) : -1;
+        int32_t part = (int32_t)json_integer_value(json_array_get(pos, 1));
+        int64_t off = json_integer_value(json_array_get(pos, 2));
+        rd_kafka_message_t *m = t >= 0 && part >= 0 && part < in->partitions[t]
+                                    ? fetch(queues[t][part], off)
+                                    : NULL;
+        if (!m) {
+            p2p_log(P2P_ERROR, "replay_failed", "input %s/%d/%lld named by the sequence is missing",
+                    name ? name : "?", (int)part, (long long)off);
+            rc = -1;
+            break;
+        }
+        rc = process_record(p, m, false);
+        in->next[t][part] = off + 1;
+        rd_kafka_message_destroy(m);
+    }
+    if (!rc && strcmp(prev, p->chain_hex) != 0) {
+        p2p_log(P2P_ERROR, "chain_diverged",
+                "sequence record %lld expects chain %s, replay computed %s: the log was altered "
+                "or the engine is not deterministic",
+                (long long)seq->offset, prev, p->chain_hex);
+        rc = -1;
+    }
+    if (!rc) {
+        chain_advance(p, seq->payload, seq->len);
+        p->batch_seq = (uint64_t)json_integer_value(json_object_get(root, "batch"));
+        p->sequence_offset = seq->offset;
+    }
+    json_decref(root);
+    return rc;
+}
+
+static int replay(struct engine_process *p, struct input_offsets *in)
+{
+    char err[512], group[192];
+    snprintf(group, sizeof group, "%s-replay", p->cfg.engine_id);
+    rd_kafka_t *rk = p2p_kafka_consumer(&p->cfg, group, true, err, sizeof err);
+    if (!rk) {
+        p2p_log(P2P_ERROR, "replay_consumer", "%s", err);
+        return -1;
+    }
+    static rd_kafka_queue_t *queues[INPUT_TOPIC_COUNT][MAX_PARTITIONS];
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+    const char *seq_topic = p->out_topics[OUT_SEQUENCE];
+    rd_kafka_topic_partition_list_add(parts, seq_topic, 0)->offset =
+        p->sequence_offset >= 0 ? p->sequence_offset + 1 : RD_KAFKA_OFFSET_BEGINNING;
+    int rc = 0;
+    for (int t = 0; t < INPUT_TOPIC_COUNT && !rc; t++) {
+        in->partitions[t] = partitions_of(rk, p->in_topics[t]);
+        if (in->partitions[t] < 1)
+            rc = -1;
+        for (int k = 0; k < in->partitions[t]; k++)
+            rd_kafka_topic_partition_list_add(parts, p->in_topics[t], k)->offset =
+                in->next[t][k] >= 0 ? in->next[t][k] : RD_KAFKA_OFFSET_BEGINNING;
+    }
+    if (rc || rd_kafka_assign(rk, parts)) {
+        p2p_log(P2P_ERROR, "replay_assign", "cannot assign the engine's topics");
+        rd_kafka_topic_partition_list_destroy(parts);
+        rd_kafka_destroy(rk);
+        return -1;
+    }
+    rd_kafka_queue_t *seq_q = rd_kafka_queue_get_partition(rk, seq_topic, 0);
+    rd_kafka_queue_forward(seq_q, NULL);
+    for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
+        for (int k = 0; k < in->partitions[t]; k++) {
+            queues[t][k] = rd_kafka_queue_get_partition(rk, p->in_topics[t], k);
+            rd_kafka_queue_forward(queues[t][k], NULL);
+        }
+    uint64_t replayed = 0;
+    for (;;) {
+        rd_kafka_message_t *m = rd_kafka_consume_queue(seq_q, 30000);
+        if (!m) {
+            p2p_log(P2P_ERROR, "replay_failed", "the sequence log did not answer");
+            rc = -1;
+            break;
+        }
+        if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+            rd_kafka_message_destroy(m);
+            break;
+        }
+        rc = m->err ? -1 : replay_record(p, m, queues, in);
+        rd_kafka_message_destroy(m);
+        if (rc)
+            break;
+        replayed++;
+    }
+    for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
+        for (int k = 0; k < in->partitions[t]; k++)
+            rd_kafka_queue_destroy(queues[t][k]);
+    rd_kafka_queue_destroy(seq_q);
+    rd_kafka_topic_partition_list_destroy(parts);
+    rd_kafka_consumer_close(rk);
+    rd_kafka_destroy(rk);
+    if (!rc)
+        p2p_log(P2P_INFO, "replayed", "%llu sequence records replayed up to batch %llu",
+                (unsigned long long)replayed, (unsigned long long)p->batch_seq);
+    return rc;
+}
+
+int engine_recover(struct engine_process *p)
+{
+    static struct input_offsets in;
+    if (p->core.participants)
+        engine_destroy(&p->core);
+    if (engine_create(&p->core, &p->params, &p->cap)) {
+        p2p_log(P2P_ERROR, "engine_create", "not enough memory for the configured capacities");
+        return -1;
+    }
+    reset(p, &in);
+    int loaded = snapshot_read(p, &in);
+    if (loaded < 0) {
+        p2p_log(P2P_WARN, "snapshot_unusable", "%s cannot be used; replaying the whole log",
+                p->snapshot_path);
+        engine_destroy(&p->core);
+        if (engine_create(&p->core, &p->params, &p->cap))
+            return -1;
+        reset(p, &in);
+    } else if (loaded > 0) {
+        p2p_log(P2P_INFO, "snapshot_loaded", "%s at batch %llu", p->snapshot_path,
+                (unsigned long long)p->batch_seq);
+    }
+    if (replay(p, &in))
+        return -1;
+    /* Continue exactly where the replayed, committed log ends. */
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
+    for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
+        for (int k = 0; k < in.partitions[t]; k++)
+            rd_kafka_topic_partition_list_add(parts, p->in_topics[t], k)->offset =
+                in.next[t][k] >= 0 ? in.next[t][k] : RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_resp_err_t e = rd_kafka_assign(p->consumer, parts);
+    rd_kafka_topic_partition_list_destroy(parts);
+    if (e) {
+        p2p_log(P2P_ERROR, "assign_failed", "%s", rd_kafka_err2str(e));
+        return -1;
+    }
+    p->since_snapshot = 0;
+    return 0;
+}
