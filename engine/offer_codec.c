@@ -197,6 +197,11 @@ int offer_event_decode(const char *ce_type, const char *value, size_t len, struc
         try_str(r, "code", ev->reason.code, sizeof ev->reason.code);
         try_str(r, "field", ev->reason.field, sizeof ev->reason.field);
         try_str(r, "message", ev->reason.message, sizeof ev->reason.message);
+    } else if (strcmp(ce_type, CE_OFFER_WITHDRAWN) == 0 || strcmp(ce_type, CE_OFFER_EXPIRED) == 0) {
+        ev->kind = strcmp(ce_type, CE_OFFER_WITHDRAWN) == 0 ? OFFER_EVENT_WITHDRAWN : OFFER_EVENT_EXPIRED;
+        if (p2p_json_id(o, "offer_id", ev->terms.offer_id, sizeof ev->terms.offer_id, v) ||
+            p2p_json_int(o, "remaining_wh", &ev->remaining_wh, v))
+            goto out;
     } else {
         p2p_violate(v, "unknown_type", "ce_type", "unknown event type %s", ce_type);
         goto out;

@@ -16,6 +16,8 @@
 #define CE_OFFER_SUBMIT "energy.p2p.offer.submit.v1"
 #define CE_OFFER_LISTED "energy.p2p.offer.listed.v1"
 #define CE_OFFER_REJECTED "energy.p2p.offer.rejected.v1"
+#define CE_OFFER_WITHDRAWN "energy.p2p.offer.withdrawn.v1"
+#define CE_OFFER_EXPIRED "energy.p2p.offer.expired.v1"
 
 struct offer_command {
     char command_id[65];
@@ -35,13 +37,13 @@ struct event_origin {
     int64_t offset;
 };
 
-enum offer_event_kind { OFFER_EVENT_LISTED, OFFER_EVENT_REJECTED };
+enum offer_event_kind { OFFER_EVENT_LISTED, OFFER_EVENT_REJECTED, OFFER_EVENT_WITHDRAWN, OFFER_EVENT_EXPIRED };
 
 struct offer_event {
     enum offer_event_kind kind;
     struct event_origin origin;
     struct offer_terms terms;    /* listed: all terms; rejected: offer_id and seller_id */
-    int64_t remaining_wh;        /* listed only */
+    int64_t remaining_wh;        /* listed, withdrawn, expired: open energy after the event */
     struct p2p_violation reason; /* rejected only */
 };
 
@@ -66,7 +68,7 @@ char *offer_listed_encode(const struct event_origin *o, const struct offer_terms
 char *offer_rejected_encode(const struct event_origin *o, const char *offer_id,
                             const char *seller_id, const struct p2p_violation *reason);
 
-/* Decodes an offer.listed.v1 or offer.rejected.v1 value (by ce_type).
+/* Decodes an offer.listed/rejected/withdrawn/expired.v1 value (by ce_type).
  * Returns 0, or -1 with *v set. */
 int offer_event_decode(const char *ce_type, const char *value, size_t len, struct offer_event *ev,
                        struct p2p_violation *v);

@@ -50,8 +50,10 @@ int command_bus_start(const struct p2p_config *cfg, char *err, size_t errlen)
     producer = p2p_kafka_producer(cfg, NULL, on_delivery, err, errlen);
     if (!producer)
         return -1;
-    const char *topics[] = {cfg->topic_offers, cfg->topic_offer_events};
-    if (p2p_kafka_ensure_topics(producer, topics, 2, err, errlen)) {
+    char ticks[160];
+    snprintf(ticks, sizeof ticks, "%sticks", cfg->topic_prefix);
+    const char *topics[] = {cfg->topic_offers, cfg->topic_offer_events, ticks};
+    if (p2p_kafka_ensure_topics(producer, topics, 3, err, errlen)) {
         rd_kafka_destroy(producer);
         producer = NULL;
         return -1;
@@ -100,6 +102,12 @@ int command_bus_append(const char *topic, const char *key, const struct p2p_enve
         return -1;
     }
     return 0;
+}
+
+int command_bus_send(const char *topic, const char *key, const struct p2p_envelope *env,
+                     const char *json)
+{
+    return p2p_envelope_produce(producer, topic, key, env, json, strlen(json), NULL) ? -1 : 0;
 }
 
 int command_bus_healthy(int timeout_ms)

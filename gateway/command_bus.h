@@ -22,6 +22,11 @@ void command_bus_stop(void);
 int command_bus_append(const char *topic, const char *key, const struct p2p_envelope *env,
                        const char *json, char *err, size_t errlen);
 
+/* Queues one record without waiting for the broker (for clock ticks, which
+ * are worthless once late and repeated anyway). Returns 0 when queued. */
+int command_bus_send(const char *topic, const char *key, const struct p2p_envelope *env,
+                     const char *json);
+
 /* True when the broker answered a metadata request within timeout_ms. */
 int command_bus_healthy(int timeout_ms);
 

@@ -15,6 +15,7 @@
 #include "gateway/metrics.h"
 #include "gateway/offers_api.h"
 #include "gateway/pg_pool.h"
+#include "gateway/ticker.h"
 
 #define HTTP_THREADS "32"
 #define PG_POOL_SIZE 16
@@ -105,9 +106,14 @@ int main(void)
     mg_set_request_handler(ctx, "/api/offers", offers_api_public, &cfg);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
+    if (ticker_start(&cfg)) {
+        p2p_log(P2P_ERROR, "ticker", "cannot start the market clock");
+        return 1;
+    }
     p2p_log(P2P_INFO, "gateway_started", "listening on http://%s", ports);
     while (running)
         sleep(1);
+    ticker_stop();
     mg_stop(ctx);
     mg_exit_library();
     command_bus_stop();

@@ -17,11 +17,18 @@ static const char *INSERT_REJECTION =
     " message, rejected_at_ms, event_offset) values ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
     " on conflict (event_id) do nothing";
 
+/* Withdrawn and expired offers leave the market; remaining_wh follows the engine. */
+static const char *CLOSE_OFFER =
+    "update offers set remaining_wh = $2, status = $3 where offer_id = $1";
+
 int offers_projection_prepare(PGconn *db)
 {
     PGresult *a = PQprepare(db, "insert_offer", INSERT_OFFER, 18, NULL);
     PGresult *b = PQprepare(db, "insert_rejection", INSERT_REJECTION, 9, NULL);
-    int ok = PQresultStatus(a) == PGRES_COMMAND_OK && PQresultStatus(b) == PGRES_COMMAND_OK;
+    PGresult *c = PQprepare(db, "close_offer", CLOSE_OFFER, 3, NULL);
+    int ok = PQresultStatus(a) == PGRES_COMMAND_OK && PQresultStatus(b) == PGRES_COMMAND_OK &&
+             PQresultStatus(c) == PGRES_COMMAND_OK;
+    PQclear(c);
     if (!ok)
         p2p_log(P2P_ERROR, "prepare_failed", "%s", PQerrorMessage(db));
     PQclear(a);
@@ -36,9 +43,9 @@ static int run(PGconn *db, const char *stmt, int n, const char *const *values, c
     if (!ok)
         p2p_log(P2P_ERROR, "projection_failed", "%s: %s", stmt, PQerrorMessage(db));
     else if (strcmp(PQcmdTuples(r), "0") == 0)
-        /* The engine never lists one offer id twice once it tracks them (issue 3);
-         * until then a second listing from a raw producer is kept out, not fatal. */
-        p2p_log(P2P_WARN, "duplicate_ignored", "%s %s already projected", stmt, what);
+        /* The engine lists an offer id once and closes only listed offers, so
+         * this is an anomaly worth a line in the log, not a reason to stop. */
+        p2p_log(P2P_WARN, "no_row_changed", "%s %s changed no row", stmt, what);
     PQclear(r);
     return ok ? 0 : -1;
 }
@@ -66,6 +73,11 @@ int offers_projection_apply(PGconn *db, const struct offer_event *ev,
                              t->has_valid_until ? n[6] : NULL, n[7], o->command_id, at->topic,
                              n[8], off};
         return run(db, "insert_offer", 18, v, t->offer_id);
+    }
+    if (ev->kind == OFFER_EVENT_WITHDRAWN || ev->kind == OFFER_EVENT_EXPIRED) {
+        snprintf(n[0], 24, "%lld", (long long)ev->remaining_wh);
+        const char *v[3] = {t->offer_id, n[0], ev->kind == OFFER_EVENT_WITHDRAWN ? "WITHDRAWN" : "EXPIRED"};
+        return run(db, "close_offer", 3, v, t->offer_id);
     }
     snprintf(n[0], 24, "%lld", (long long)o->occurred_at_ms);
     snprintf(n[1], 24, "%lld", (long long)at->offset);
