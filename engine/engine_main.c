@@ -93,8 +93,9 @@ static void reject_unreadable(struct engine_process *p, const struct command *cm
 {
     struct event *ev = &p->sink.events[p->sink.count++];
     memset(ev, 0, sizeof *ev);
-    ev->kind = cmd->kind == CMD_OFFER_SUBMIT ? EV_OFFER_REJECTED : EV_COMMAND_REJECTED;
-    if (cmd->kind == CMD_OFFER_SUBMIT) {
+    bool offer = cmd->kind == CMD_OFFER_SUBMIT && strcmp(why->code, "unknown_type") != 0;
+    ev->kind = offer ? EV_OFFER_REJECTED : EV_COMMAND_REJECTED;
+    if (offer) {
         snprintf(ev->u.rejected.subject_id, ENGINE_ID_LEN, "%s", cmd->u.offer.offer_id);
         snprintf(ev->u.rejected.actor_id, ENGINE_ID_LEN, "%s", cmd->u.offer.seller_id);
     }

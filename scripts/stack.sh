@@ -93,6 +93,7 @@ service_up() {
   pid_alive "$name" && return 0
   step "starting $name"
   P2P_MIGRATIONS_DIR="$ROOT/projections/migrations" P2P_WEB_ROOT="$ROOT/web" \
+    P2P_ENGINE_SNAPSHOT_DIR="$P2P_VAR/engine" \
     nohup "$bin" >>"$P2P_VAR/log/$name.log" 2>&1 &
   echo $! > "$P2P_VAR/run/$name.pid"
 }
