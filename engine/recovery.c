@@ -298,7 +298,25 @@ int engine_recover(struct engine_process *p)
         for (int k = 0; k < in.partitions[t]; k++)
             rd_kafka_topic_partition_list_add(parts, p->in_topics[t], k)->offset =
                 in.next[t][k] >= 0 ? in.next[t][k] : RD_KAFKA_OFFSET_BEGINNING;
-    rd_kafka_resp_err_t e = rd_kafka_assign(p->consumer, parts);
+    /* The committed offsets were written in the same transactions as the
+     * sequence records, so they must agree; if they do not (a log written by
+     * an older engine, a truncated topic), continuing would apply inputs twice. */
+    rd_kafka_topic_partition_list_t *committed = rd_kafka_topic_partition_list_copy(parts);
+    rd_kafka_resp_err_t e = rd_kafka_committed(p->consumer, committed, 30000);
+    for (int i = 0; !e && i < committed->cnt; i++) {
+        int64_t c = committed->elems[i].offset, r = parts->elems[i].offset;
+        if (c >= 0 && (r < 0 ? c > 0 : c != r)) {
+            p2p_log(P2P_ERROR, "log_mismatch",
+                    "%s/%d: committed offset %lld but the sequence log ends at %lld; refusing to "
+                    "apply inputs twice (was this log written by another engine version?)",
+                    committed->elems[i].topic, (int)committed->elems[i].partition, (long long)c,
+                    (long long)r);
+            e = RD_KAFKA_RESP_ERR__INCONSISTENT;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(committed);
+    if (!e)
+        e = rd_kafka_assign(p->consumer, parts);
     rd_kafka_topic_partition_list_destroy(parts);
     if (e) {
         p2p_log(P2P_ERROR, "assign_failed", "%s", rd_kafka_err2str(e));
