@@ -57,7 +57,7 @@ PY
 kafka_up() {
   local k="$P2P_VAR/kafka"
   [ -f "$k/libs/.resolved" ] || die "Kafka jars missing: run ./p2p setup"
-  if pid_alive kafka && kafka_ready; then return 0; fi
+  kafka_ready && return 0 # ours, or one already serving this port
   mkdir -p "$k/data"
   sed -e "s#@PORT@#$P2P_KAFKA_PORT#g" -e "s#@CONTROLLER_PORT@#$P2P_KAFKA_CONTROLLER_PORT#g" \
       -e "s#@DATA@#$k/data#g" "$ROOT/scripts/kafka/server.properties.in" > "$k/server.properties"
