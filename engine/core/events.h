@@ -87,7 +87,7 @@ struct event {
         struct {
             uint32_t fill;
             int64_t refund;
-            int64_t penalty;
+            int64_t penalty; /* paid by the seller to the buyer, on top of the refund */
         } fill_cancelled;
         struct {
             uint32_t fill;

@@ -404,7 +404,7 @@ void sale_cancel(struct engine *e, const struct command *c, struct event_sink *o
     trust_adjust(e, out, fl->seller, -e->p.trust_cancel_penalty, "sale_cancelled", id);
     struct event *ev = emit(out, EV_FILL_CANCELLED);
     ev->u.fill_cancelled.fill = f;
-    ev->u.fill_cancelled.refund = fl->amount + fl->fee + penalty;
+    ev->u.fill_cancelled.refund = fl->amount + fl->fee; /* the penalty comes on top */
     ev->u.fill_cancelled.penalty = penalty;
     settle_if_done(e, out, fl->order);
 }
