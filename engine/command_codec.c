@@ -171,7 +171,7 @@ int command_decode(const char *ce_type, const char *value, size_t len, struct co
         const char *oid = json_string_value(json_object_get(o, "offer_id"));
         const char *sid = json_string_value(json_object_get(o, "seller_id"));
         snprintf(c->u.offer.offer_id, sizeof c->u.offer.offer_id, "%s", oid && strlen(oid) < 65 ? oid : "");
-        snprintf(c->u.offer.seller_id, sizeof c->u.offer.seller_id, "%s", sid && strlen(sid) < 129 ? sid : "");
+        snprintf(c->u.offer.seller_id, sizeof c->u.offer.seller_id, "%s", sid && strlen(sid) < 65 ? sid : "");
     }
     if (rc == 0 && (c->issued_at_ms < 0 || c->issued_at_ms > P2P_TIME_MAX_MS))
         rc = p2p_violate(v, "invalid_field", "issued_at_ms", "issued_at_ms is not a plausible time");

@@ -86,20 +86,26 @@ static int produce(struct engine_process *p, enum output_topic topic, const char
     return err ? -1 : 0;
 }
 
-/* A command that could not be read is answered with a rejection the core
- * never sees (it changes no state). */
-static void reject_unreadable(struct engine_process *p, const struct command *cmd,
+/* A command that could not be read (or is for another market) is answered
+ * with a rejection the core never sees: it changes no state. The event goes
+ * to the events topic of the family the input topic belongs to. */
+static void reject_unreadable(struct engine_process *p, int input, const struct command *cmd,
                               const struct p2p_violation *why)
 {
+    static const enum command_kind family[INPUT_TOPIC_COUNT] = {
+        [IN_OFFERS] = CMD_OFFER_WITHDRAW, [IN_ORDERS] = CMD_ORDER_BUY,
+        [IN_PARTICIPANTS] = CMD_DEPOSIT, [IN_DELIVERIES] = CMD_DELIVERY_REPORT, [IN_TICKS] = CMD_TICK};
     struct event *ev = &p->sink.events[p->sink.count++];
     memset(ev, 0, sizeof *ev);
-    bool offer = cmd->kind == CMD_OFFER_SUBMIT && strcmp(why->code, "unknown_type") != 0;
+    bool offer = input == IN_OFFERS && cmd->kind == CMD_OFFER_SUBMIT &&
+                 strcmp(why->code, "unknown_type") != 0;
     ev->kind = offer ? EV_OFFER_REJECTED : EV_COMMAND_REJECTED;
     if (offer) {
         snprintf(ev->u.rejected.subject_id, ENGINE_ID_LEN, "%s", cmd->u.offer.offer_id);
         snprintf(ev->u.rejected.actor_id, ENGINE_ID_LEN, "%s", cmd->u.offer.seller_id);
     }
     ev->u.rejected.reason = *why;
+    p->unreadable_family = input >= 0 ? family[input] : CMD_TICK;
 }
 
 int process_record(struct engine_process *p, const rd_kafka_message_t *m, bool live)
@@ -110,30 +116,41 @@ int process_record(struct engine_process *p, const rd_kafka_message_t *m, bool l
     char market[65];
     const char *topic = rd_kafka_topic_name(m->rkt);
     memset(&cmd, 0, sizeof cmd);
+    memset(&why, 0, sizeof why);
     market[0] = '\0';
     p->commands++;
     p->sink.count = 0;
     p->sink.nquote_lines = 0;
-    int readable = p2p_envelope_read(m, &env) == 0 &&
-                   command_decode(env.type, m->payload, m->len, &cmd, market, &why) == 0;
-    if (!env.type[0])
-        p2p_violate(&why, "unknown_type", "ce_type", "the record has no CloudEvents ce_type header");
+    int readable = 0;
+    if (p2p_envelope_read(m, &env))
+        p2p_violate(&why, "unknown_type", "ce_type",
+                    "the record lacks the CloudEvents headers ce_type and ce_id");
+    else if (command_decode(env.type, m->payload, m->len, &cmd, market, &why) == 0)
+        readable = 1;
+    if (readable && strcmp(market, p->cfg.market) != 0) {
+        p2p_violate(&why, "wrong_market", "market", "this engine runs market %s, not %s",
+                    p->cfg.market, market);
+        readable = 0;
+    }
     int64_t at;
     if (readable) {
         engine_apply(&p->core, &cmd, &p->sink);
         at = p->core.now_ms;
     } else {
-        reject_unreadable(p, &cmd, &why);
-        /* the command's own time if readable, else the log's timestamp */
+        reject_unreadable(p, input_topic_of(p, topic), &cmd, &why);
+        /* the command's own time if readable, else the log's timestamp; never
+         * before engine time (which this rejection does not move) */
         rd_kafka_timestamp_type_t tstype;
         int64_t ts = rd_kafka_message_timestamp(m, &tstype);
         at = cmd.issued_at_ms > 0 && cmd.issued_at_ms <= P2P_TIME_MAX_MS ? cmd.issued_at_ms
                                                                          : (ts > 0 ? ts : 0);
+        if (at < p->core.now_ms)
+            at = p->core.now_ms;
     }
     struct event_origin o;
     memset(&o, 0, sizeof o);
     snprintf(o.command_id, sizeof o.command_id, "%s", cmd.command_id[0] ? cmd.command_id : env.id);
-    snprintf(o.market, sizeof o.market, "%s", market[0] ? market : p->cfg.market);
+    snprintf(o.market, sizeof o.market, "%s", p->cfg.market); /* never echo an unchecked market */
     snprintf(o.topic, sizeof o.topic, "%s", topic);
     o.partition = m->partition;
     o.offset = m->offset;
@@ -142,7 +159,8 @@ int process_record(struct engine_process *p, const rd_kafka_message_t *m, bool l
         struct encoded_event enc;
         snprintf(o.event_id, sizeof o.event_id, "%s/%d/%lld/%d", topic, (int)m->partition,
                  (long long)m->offset, k);
-        if (event_encode(&p->core, &p->sink, &p->sink.events[k], cmd.kind, &o, p->chain_hex, &enc)) {
+        if (event_encode(&p->core, &p->sink, &p->sink.events[k],
+                         readable ? cmd.kind : p->unreadable_family, &o, p->chain_hex, &enc)) {
             p2p_log(P2P_ERROR, "encode_failed", "out of memory encoding an event");
             return -1;
         }

@@ -41,6 +41,7 @@ struct engine_process {
     uint64_t commands, outputs, since_snapshot;
     struct input_position *batch;
     int nbatch, batch_cap;
+    enum command_kind unreadable_family; /* routes the rejection of an unreadable record */
 };
 
 /* Which input topic a record came from, or -1. */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/p2p_json.h"
 #include "engine/core/internal.h"
 
 int64_t slot_of(const struct engine *e, int64_t ms)
@@ -58,7 +59,10 @@ void offer_submit(struct engine *e, const struct command *c, struct event_sink *
     else if (why.code[0] == '\0' && e->noffers >= e->cap.offers)
         p2p_violate(&why, "capacity", "offer_id", "the market cannot take more offers now");
     uint32_t seller = ID_INDEX_NONE;
-    if (why.code[0] == '\0' && (seller = participant_get(e, t->seller_id)) == ID_INDEX_NONE)
+    if (why.code[0] == '\0' && !p2p_id_valid(t->seller_id, ENGINE_ID_LEN - 1))
+        p2p_violate(&why, "invalid_field", "seller_id",
+                    "seller_id must be 1 to 64 letters, digits or . _ : @ -");
+    else if (why.code[0] == '\0' && (seller = participant_get(e, t->seller_id)) == ID_INDEX_NONE)
         p2p_violate(&why, "capacity", "seller_id", "no room for another participant");
     if (why.code[0] == '\0') {
         int64_t limit = engine_trade_limit_wh(e, seller);

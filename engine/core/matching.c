@@ -32,7 +32,7 @@ static uint32_t scan(struct engine *e, const struct order_request *r, int64_t ws
             const struct offer_terms *t = &o->terms;
             int64_t start = t->delivery_start_ms > ws ? t->delivery_start_ms : ws;
             int64_t end = t->delivery_end_ms < we ? t->delivery_end_ms : we;
-            if (o->status != OFFER_OPEN || engine_offer_open_wh(o) <= 0 || end <= start ||
+            if (o->status != OFFER_OPEN || engine_offer_open_wh(o) < t->min_order_wh || end <= start ||
                 o->seller == buyer || e->participants[o->seller].trust < e->p.min_trust ||
                 (r->max_price_per_kwh > 0 && t->price_per_kwh > r->max_price_per_kwh) ||
                 (r->has_source && t->source != r->source) ||
@@ -90,8 +90,8 @@ int match_allocate(struct engine *e, const struct order_request *r, uint32_t buy
         const struct offer_entry *o = &e->offers[best[c].offer];
         int64_t open = engine_offer_open_wh(o);
         int64_t take = need < open ? need : open;
-        /* below the offer's minimum only when taking its whole remainder */
-        if (take < o->terms.min_order_wh && take < open)
+        /* product.md §4: a line never takes less than the offer's minimum */
+        if (take < o->terms.min_order_wh)
             continue;
         lines[nlines].offer = best[c].offer;
         lines[nlines].quantity_wh = take;

@@ -25,7 +25,7 @@ const char *source_type_name(enum source_type t);
 
 struct offer_terms {
     char offer_id[65];
-    char seller_id[129];
+    char seller_id[65];
     char meter_id[65];
     char currency[4];
     enum source_type source;

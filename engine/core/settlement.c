@@ -111,8 +111,8 @@ void profile_update(struct engine *e, const struct command *c, struct event_sink
 {
     const char *who = c->u.profile.participant_id;
     int64_t cap = c->u.profile.capacity_wh_per_month;
-    uint32_t p = participant_get(e, who);
-    if (cap < 0 || cap > CAPACITY_MAX_WH || p == ID_INDEX_NONE) {
+    uint32_t p = cap < 0 || cap > CAPACITY_MAX_WH ? ID_INDEX_NONE : participant_get(e, who);
+    if (p == ID_INDEX_NONE) {
         refuse(out, c->command_id, who, "invalid_field", "capacity_wh_per_month",
                "production capacity must be between 0 and 1,000,000 kWh a month");
         return;
@@ -126,9 +126,9 @@ void meter_verified(struct engine *e, const struct command *c, struct event_sink
     static const int32_t quality_percent[] = {[METER_LOW] = 0, [METER_MEDIUM] = 60, [METER_HIGH] = 100};
     const char *who = c->u.meter.participant_id;
     int64_t monthly = c->u.meter.monthly_wh;
-    uint32_t p = participant_get(e, who);
-    if (monthly < 1 || monthly > CAPACITY_MAX_WH || (unsigned)c->u.meter.quality > METER_HIGH ||
-        p == ID_INDEX_NONE) {
+    bool valid = monthly >= 1 && monthly <= CAPACITY_MAX_WH && (unsigned)c->u.meter.quality <= METER_HIGH;
+    uint32_t p = valid ? participant_get(e, who) : ID_INDEX_NONE;
+    if (p == ID_INDEX_NONE) {
         refuse(out, c->command_id, who, "invalid_field", "monthly_wh",
                "verified production must be between 1 Wh and 1,000,000 kWh a month");
         return;
