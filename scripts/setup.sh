@@ -11,6 +11,7 @@ PACKAGES=(
   build-essential meson ninja-build pkg-config
   librdkafka-dev libpq-dev libjansson-dev libuv1-dev libcivetweb-dev check
   libsodium-dev libcurl4-openssl-dev
+  clang-14 libclang-rt-14-dev
   postgresql default-jre-headless maven
   python3 python3-psycopg2 python3-jsonschema python3-confluent-kafka
   curl jq procps
