@@ -13,7 +13,7 @@ int auth_require_user(struct mg_connection *c, const struct p2p_config *cfg,
         return http_reply_error(c, 401, "unauthenticated", NULL, "sign in first");
     if (!p2p_id_valid(dev, USER_ID_BUF - 1))
         return http_reply_error(c, 401, "unauthenticated", "X-Dev-User",
-                                "X-Dev-User must be 1 to 128 letters, digits or . _ : @ -");
+                                "X-Dev-User must be 1 to 64 letters, digits or . _ : @ -");
     memcpy(out, dev, strlen(dev) + 1);
     return 0;
 }

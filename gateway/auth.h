@@ -8,7 +8,7 @@
 
 #include "common/p2p_config.h"
 
-#define USER_ID_BUF 129
+#define USER_ID_BUF 65
 
 /* Copies the acting user's id into out and returns 0; otherwise answers 401
  * and returns the status. */
