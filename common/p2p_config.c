@@ -11,8 +11,8 @@ static const char *env_str(const char *name, const char *fallback)
     return v && *v ? v : fallback;
 }
 
-static int env_int(const char *name, int64_t fallback, int64_t min, int64_t max, int64_t *out,
-                   char *err, size_t errlen)
+int p2p_env_int(const char *name, int64_t fallback, int64_t min, int64_t max, int64_t *out,
+                char *err, size_t errlen)
 {
     const char *v = getenv(name);
     if (!v || !*v) {
@@ -45,15 +45,15 @@ int p2p_config_load(struct p2p_config *c, char *err, size_t errlen)
     c->projector_id = env_str("P2P_PROJECTOR_ID", "offers");
     c->migrations_dir = env_str("P2P_MIGRATIONS_DIR", "projections/migrations");
     c->web_root = env_str("P2P_WEB_ROOT", "web");
-    if (env_int("P2P_HTTP_PORT", 4000, 1, 65535, &port, err, errlen) ||
-        env_int("P2P_DEV_AUTH", 0, 0, 1, &dev, err, errlen) ||
-        env_int("P2P_MAX_BODY_BYTES", 65536, 1024, 64 << 20, &body, err, errlen) ||
-        env_int("P2P_KAFKA_TIMEOUT_MS", 5000, 100, 600000, &kto, err, errlen) ||
-        env_int("P2P_ENGINE_BATCH", 500, 1, 100000, &batch, err, errlen) ||
-        env_int("P2P_ENGINE_BATCH_MS", 5, 1, 10000, &batch_ms, err, errlen) ||
-        env_int("SLOT_MINUTES", 60, 1, 1440, &slot, err, errlen) ||
-        env_int("GATE_CLOSURE_MINUTES", 240, 0, 7 * 1440, &gate, err, errlen) ||
-        env_int("TRADE_HORIZON_DAYS", 7, 1, 366, &horizon, err, errlen))
+    if (p2p_env_int("P2P_HTTP_PORT", 4000, 1, 65535, &port, err, errlen) ||
+        p2p_env_int("P2P_DEV_AUTH", 0, 0, 1, &dev, err, errlen) ||
+        p2p_env_int("P2P_MAX_BODY_BYTES", 65536, 1024, 64 << 20, &body, err, errlen) ||
+        p2p_env_int("P2P_KAFKA_TIMEOUT_MS", 5000, 100, 600000, &kto, err, errlen) ||
+        p2p_env_int("P2P_ENGINE_BATCH", 500, 1, 100000, &batch, err, errlen) ||
+        p2p_env_int("P2P_ENGINE_BATCH_MS", 5, 1, 10000, &batch_ms, err, errlen) ||
+        p2p_env_int("SLOT_MINUTES", 60, 1, 1440, &slot, err, errlen) ||
+        p2p_env_int("GATE_CLOSURE_MINUTES", 240, 0, 7 * 1440, &gate, err, errlen) ||
+        p2p_env_int("TRADE_HORIZON_DAYS", 7, 1, 366, &horizon, err, errlen))
         return -1;
     if (strlen(c->currency) != 3) {
         snprintf(err, errlen, "P2P_CURRENCY=%s is not a 3-letter ISO 4217 code", c->currency);

@@ -32,6 +32,12 @@ struct p2p_config {
     char topic_offer_events[128];
 };
 
+/* Reads integer variable `name` into *out (fallback when unset or empty).
+ * Returns 0, or -1 with err naming the variable when it is not an integer in
+ * [min, max]. */
+int p2p_env_int(const char *name, int64_t fallback, int64_t min, int64_t max, int64_t *out,
+                char *err, size_t errlen);
+
 /* Loads the configuration. Returns 0, or -1 with a message naming the
  * variable in err. */
 int p2p_config_load(struct p2p_config *cfg, char *err, size_t errlen);

@@ -40,20 +40,13 @@ static int fraction(const char *name, int32_t *out, char *err, size_t errlen)
     return 0;
 }
 
+/* An integer variable times `scale` (seconds -> ms, kWh -> Wh); unset keeps *out. */
 static int integer(const char *name, int64_t scale, int64_t min, int64_t max, int64_t *out,
                    char *err, size_t errlen)
 {
-    const char *v = getenv(name);
-    if (!v || !*v)
-        return 0;
-    char *end;
-    errno = 0;
-    long long n = strtoll(v, &end, 10);
-    if (errno || *end || n < min || n > max) {
-        snprintf(err, errlen, "%s=%s is not an integer in [%lld, %lld]", name, v, (long long)min,
-                 (long long)max);
+    int64_t n;
+    if (p2p_env_int(name, *out / scale, min, max, &n, err, errlen))
         return -1;
-    }
     *out = n * scale;
     return 0;
 }

@@ -98,6 +98,14 @@ void reject(struct event_sink *out, enum event_kind kind, const char *subject_id
     ev->u.rejected.nalternatives = 0;
 }
 
+void refuse(struct event_sink *out, enum event_kind kind, const char *subject, const char *actor,
+            const char *code, const char *field, const char *message)
+{
+    struct p2p_violation why;
+    p2p_violate(&why, code, field, "%s", message);
+    reject(out, kind, subject, actor, &why);
+}
+
 uint32_t participant_get(struct engine *e, const char *id)
 {
     uint32_t i = id_index_find(&e->participant_ix, id);

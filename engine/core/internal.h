@@ -17,6 +17,10 @@ struct event *emit(struct event_sink *out, enum event_kind kind);
 void reject(struct event_sink *out, enum event_kind kind, const char *subject_id,
             const char *actor_id, const struct p2p_violation *why);
 
+/* The same, from a fixed code, field and message. */
+void refuse(struct event_sink *out, enum event_kind kind, const char *subject, const char *actor,
+            const char *code, const char *field, const char *message);
+
 /* Participants are created on first reference. ID_INDEX_NONE when the table is
  * full or the id is not valid. */
 uint32_t participant_get(struct engine *e, const char *id);

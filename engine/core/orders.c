@@ -9,14 +9,6 @@
 #include "common/p2p_json.h"
 #include "engine/core/internal.h"
 
-static void refuse(struct event_sink *out, enum event_kind kind, const char *subject,
-                   const char *actor, const char *code, const char *field, const char *message)
-{
-    struct p2p_violation why;
-    p2p_violate(&why, code, field, "%s", message);
-    reject(out, kind, subject, actor, &why);
-}
-
 static int request_check(const struct engine *e, const struct order_request *r,
                          struct p2p_violation *v)
 {

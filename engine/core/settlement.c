@@ -10,41 +10,33 @@
 #define MONEY_MAX 1000000000000LL /* 10^12 minor units in one deposit is a typo */
 #define CAPACITY_MAX_WH 1000000000LL /* 1 GWh a month is beyond a prosumer */
 
-static void refuse(struct event_sink *out, const char *subject, const char *actor,
-                   const char *code, const char *field, const char *message)
-{
-    struct p2p_violation why;
-    p2p_violate(&why, code, field, "%s", message);
-    reject(out, EV_COMMAND_REJECTED, subject, actor, &why);
-}
-
 void delivery_report(struct engine *e, const struct command *c, struct event_sink *out)
 {
     const char *id = c->u.delivery.fill_id;
     uint32_t f = fill_find(e, id);
     if (f == ID_INDEX_NONE) {
-        refuse(out, id, "discom", "not_found", "fill_id", "no such trade");
+        refuse(out, EV_COMMAND_REJECTED, id, "discom", "not_found", "fill_id", "no such trade");
         return;
     }
     struct fill_entry *fl = &e->fills[f];
     struct order_entry *o = &e->orders[fl->order];
     const struct offer_terms *t = &e->offers[fl->offer].terms;
     if (fl->status == FILL_SETTLED) {
-        refuse(out, id, "discom", "duplicate_report", "fill_id", "this trade is already settled");
+        refuse(out, EV_COMMAND_REJECTED, id, "discom", "duplicate_report", "fill_id", "this trade is already settled");
         return;
     }
     if (fl->status != FILL_SOLD) {
-        refuse(out, id, "discom", "not_deliverable", "fill_id", "this trade was not sold or was cancelled");
+        refuse(out, EV_COMMAND_REJECTED, id, "discom", "not_deliverable", "fill_id", "this trade was not sold or was cancelled");
         return;
     }
     int64_t end = t->delivery_end_ms < o->req.window_end_ms ? t->delivery_end_ms : o->req.window_end_ms;
     if (e->now_ms < end) {
-        refuse(out, id, "discom", "too_early", "fill_id", "the delivery window has not ended yet");
+        refuse(out, EV_COMMAND_REJECTED, id, "discom", "too_early", "fill_id", "the delivery window has not ended yet");
         return;
     }
     int64_t delivered = c->u.delivery.delivered_wh, curtailed = c->u.delivery.curtailed_wh;
     if (delivered < 0 || curtailed < 0 || curtailed > fl->quantity_wh) {
-        refuse(out, id, "discom", "invalid_field", delivered < 0 ? "delivered_wh" : "curtailed_wh",
+        refuse(out, EV_COMMAND_REJECTED, id, "discom", "invalid_field", delivered < 0 ? "delivered_wh" : "curtailed_wh",
                "delivered and curtailed energy must be >= 0, curtailed at most the traded quantity");
         return;
     }
@@ -89,13 +81,13 @@ void money_command(struct engine *e, const struct command *c, struct event_sink 
     int64_t amount = c->u.money.amount;
     bool deposit = c->kind == CMD_DEPOSIT;
     if (amount < 1 || amount > MONEY_MAX) {
-        refuse(out, c->command_id, who, "invalid_field", "amount",
+        refuse(out, EV_COMMAND_REJECTED, c->command_id, who, "invalid_field", "amount",
                "amount must be a positive number of minor units, at most 10^12");
         return;
     }
     uint32_t p = deposit ? participant_get(e, who) : engine_find_participant(e, who);
     if (p == ID_INDEX_NONE || (!deposit && e->participants[p].wallet < amount)) {
-        refuse(out, c->command_id, who, deposit ? "capacity" : "insufficient_funds",
+        refuse(out, EV_COMMAND_REJECTED, c->command_id, who, deposit ? "capacity" : "insufficient_funds",
                deposit ? "participant_id" : "amount",
                deposit ? "no room for another participant" : "the amount exceeds the available balance");
         return;
@@ -113,7 +105,7 @@ void profile_update(struct engine *e, const struct command *c, struct event_sink
     int64_t cap = c->u.profile.capacity_wh_per_month;
     uint32_t p = cap < 0 || cap > CAPACITY_MAX_WH ? ID_INDEX_NONE : participant_get(e, who);
     if (p == ID_INDEX_NONE) {
-        refuse(out, c->command_id, who, "invalid_field", "capacity_wh_per_month",
+        refuse(out, EV_COMMAND_REJECTED, c->command_id, who, "invalid_field", "capacity_wh_per_month",
                "production capacity must be between 0 and 1,000,000 kWh a month");
         return;
     }
@@ -129,7 +121,7 @@ void meter_verified(struct engine *e, const struct command *c, struct event_sink
     bool valid = monthly >= 1 && monthly <= CAPACITY_MAX_WH && (unsigned)c->u.meter.quality <= METER_HIGH;
     uint32_t p = valid ? participant_get(e, who) : ID_INDEX_NONE;
     if (p == ID_INDEX_NONE) {
-        refuse(out, c->command_id, who, "invalid_field", "monthly_wh",
+        refuse(out, EV_COMMAND_REJECTED, c->command_id, who, "invalid_field", "monthly_wh",
                "verified production must be between 1 Wh and 1,000,000 kWh a month");
         return;
     }
