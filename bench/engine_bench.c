@@ -137,6 +137,7 @@ static void json_string(FILE *f, const char *s)
 struct walk {
     uint64_t nodes;       /* offer entries visited */
     uint64_t overlapping; /* ...whose window overlaps the request at all */
+    uint64_t live;        /* ...overlapping and still open for at least its minimum */
     uint64_t buckets;     /* slot buckets looked at */
 };
 
@@ -159,8 +160,10 @@ static void walk_window(const struct engine *e, int64_t ws, int64_t we, struct w
         for (uint32_t i = e->slot_head[b]; i != ID_INDEX_NONE; i = e->offers[i].next_in_slot) {
             const struct offer_terms *t = &e->offers[i].terms;
             w->nodes++;
-            if (t->delivery_start_ms < we && t->delivery_end_ms > ws)
+            if (t->delivery_start_ms < we && t->delivery_end_ms > ws) {
                 w->overlapping++;
+                w->live += engine_offer_open_wh(&e->offers[i]) >= t->min_order_wh;
+            }
         }
     }
 }
@@ -454,11 +457,12 @@ int main(int argc, char **argv)
         if (!place_n[r] || !sampled[r])
             continue;
         printf("  placements %-28s %8llu, mean %6.0f ns; per placement (1 in 16 sampled) the scan walks "
-               "%.0f offers in %.0f slot buckets, %.0f of them overlapping the window",
+               "%.0f offers in %.0f slot buckets, %.0f of them overlapping the window (%.0f of those open)",
                r ? "refused (insufficient supply):" : "matched:", (unsigned long long)place_n[r],
                (double)place_ns[r] / (double)place_n[r], (double)walked[r].nodes / (double)sampled[r],
                (double)walked[r].buckets / (double)sampled[r],
-               (double)walked[r].overlapping / (double)sampled[r]);
+               (double)walked[r].overlapping / (double)sampled[r],
+               (double)walked[r].live / (double)sampled[r]);
         if (r)
             printf(";\n      then match_alternatives walks %.0f more offers in %.0f buckets",
                    (double)walked_alt.nodes / (double)sampled[r],

@@ -377,7 +377,7 @@ static void make_delivery(struct workload *w, const struct engine *e, struct com
 static void make_bad(struct workload *w, const struct engine *e, struct command *c)
 {
     char who[ENGINE_ID_LEN];
-    switch (below(w, 6)) {
+    switch (below(w, 11)) {
     case 0: /* window off the slot grid */
         make_offer(w, e, c);
         c->u.offer.delivery_start_ms += 15 * 60000LL;
@@ -401,6 +401,28 @@ static void make_bad(struct workload *w, const struct engine *e, struct command 
             snprintf(c->u.order.order_id, sizeof c->u.order.order_id, "O%u.%u", w->cfg.market,
                      (unsigned)between(w, 1, w->next_order - 1));
         }
+        break;
+    case 6: /* capacity out of range, from someone the market has not seen */
+        c->kind = CMD_PROFILE_UPDATE;
+        snprintf(c->u.profile.participant_id, sizeof c->u.profile.participant_id, "n%llu",
+                 (unsigned long long)w->ncommands);
+        c->u.profile.capacity_wh_per_month = -between(w, 1, 1000);
+        break;
+    case 7: /* meter data without production */
+        c->kind = CMD_METER_VERIFIED;
+        snprintf(c->u.meter.participant_id, sizeof c->u.meter.participant_id, "n%llu",
+                 (unsigned long long)w->ncommands);
+        c->u.meter.monthly_wh = 0;
+        c->u.meter.quality = METER_HIGH;
+        break;
+    case 8: /* a deposit of nothing */
+        buyer_id(w, who, (uint32_t)below(w, w->cfg.buyers));
+        make_money(w, c, CMD_DEPOSIT, who, 0);
+        break;
+    case 9: /* a newcomer without money buys */
+        make_order(w, e, c, CMD_ORDER_BUY);
+        snprintf(c->u.order.buyer_id, sizeof c->u.order.buyer_id, "n%llu",
+                 (unsigned long long)w->ncommands);
         break;
     default: { /* withdraw somebody else's offer */
         uint32_t seen = w->noffers_seen < RING_OFFERS ? w->noffers_seen : RING_OFFERS;

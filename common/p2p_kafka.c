@@ -1,9 +1,18 @@
 #include "common/p2p_kafka.h"
+#include "common/p2p_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+/* librdkafka's own log lines, as JSON lines like everything else. */
+static void log_line(const rd_kafka_t *rk, int level, const char *facility, const char *buf)
+{
+    (void)rk;
+    p2p_log(level <= 3 ? P2P_ERROR : level <= 4 ? P2P_WARN : level <= 6 ? P2P_INFO : P2P_DEBUG,
+            "librdkafka", "%s: %s", facility, buf);
+}
 
 static int set(rd_kafka_conf_t *conf, const char *k, const char *v, char *err, size_t errlen)
 {
@@ -28,6 +37,7 @@ rd_kafka_t *p2p_kafka_producer(const struct p2p_config *cfg, const char *transac
     }
     if (dr_cb)
         rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
+    rd_kafka_conf_set_log_cb(conf, log_line);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, errlen);
     if (!rk)
         rd_kafka_conf_destroy(conf);
@@ -48,6 +58,7 @@ rd_kafka_t *p2p_kafka_consumer(const struct p2p_config *cfg, const char *group_i
         rd_kafka_conf_destroy(conf);
         return NULL;
     }
+    rd_kafka_conf_set_log_cb(conf, log_line);
     rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
     if (!rk) {
         rd_kafka_conf_destroy(conf);

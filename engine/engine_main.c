@@ -147,6 +147,9 @@ int process_record(struct engine_process *p, const rd_kafka_message_t *m, bool l
         if (at < p->core.now_ms)
             at = p->core.now_ms;
     }
+    int input = input_topic_of(p, topic);
+    if (input >= 0 && m->partition >= 0 && m->partition < ENGINE_MAX_PARTITIONS)
+        p->next_offset[input][m->partition] = m->offset + 1;
     struct event_origin o;
     memset(&o, 0, sizeof o);
     snprintf(o.command_id, sizeof o.command_id, "%s", cmd.command_id[0] ? cmd.command_id : env.id);

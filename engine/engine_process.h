@@ -13,6 +13,7 @@
 #include "engine/event_codec.h"
 
 #define ENGINE_SINK_EVENTS 8192
+#define ENGINE_MAX_PARTITIONS 64
 
 struct input_position {
     uint8_t topic; /* enum input_topic */
@@ -42,6 +43,10 @@ struct engine_process {
     struct input_position *batch;
     int nbatch, batch_cap;
     enum command_kind unreadable_family; /* routes the rejection of an unreadable record */
+    /* Next input offset per partition, as applied to the core (-1 = nothing
+     * applied yet: from the beginning). Snapshots record these. */
+    int32_t partitions[INPUT_TOPIC_COUNT];
+    int64_t next_offset[INPUT_TOPIC_COUNT][ENGINE_MAX_PARTITIONS];
 };
 
 /* Which input topic a record came from, or -1. */

@@ -23,13 +23,9 @@
 #include "common/p2p_log.h"
 #include "engine/engine_process.h"
 
-#define MAX_PARTITIONS 64
+#define MAX_PARTITIONS ENGINE_MAX_PARTITIONS
 #define SNAPSHOT_FILE_MAGIC "P2PENG01"
 
-struct input_offsets {
-    int32_t partitions[INPUT_TOPIC_COUNT];
-    int64_t next[INPUT_TOPIC_COUNT][MAX_PARTITIONS]; /* -1 = from the beginning */
-};
 
 static int file_write(void *ctx, const void *buf, size_t len)
 {
@@ -57,24 +53,24 @@ int engine_snapshot_write(struct engine_process *p)
         *slash = '\0';
         mkdir(dir, 0755); /* one level; an existing folder is fine */
     }
-    rd_kafka_topic_partition_list_t *parts;
-    if (rd_kafka_assignment(p->consumer, &parts))
-        return -1;
-    rd_kafka_position(p->consumer, parts);
     FILE *f = fopen(tmp, "wb");
     int rc = f ? 0 : -1;
-    uint32_t n = (uint32_t)parts->cnt;
+    uint32_t n = 0;
+    for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
+        n += (uint32_t)(p->partitions[t] > 0 ? p->partitions[t] : 0);
     if (!rc && (fwrite(SNAPSHOT_FILE_MAGIC, 1, 8, f) != 8 ||
                 file_write(f, &p->batch_seq, sizeof p->batch_seq) ||
                 file_write(f, &p->sequence_offset, sizeof p->sequence_offset) ||
                 file_write(f, p->chain, sizeof p->chain) || file_write(f, &n, sizeof n)))
         rc = -1;
-    for (int i = 0; !rc && i < parts->cnt; i++) {
-        struct input_position pos = {(uint8_t)input_topic_of(p, parts->elems[i].topic),
-                                     parts->elems[i].partition, parts->elems[i].offset};
-        rc = file_write(f, &pos, sizeof pos);
-    }
-    rd_kafka_topic_partition_list_destroy(parts);
+    /* The positions the core has applied (equal to the committed offsets
+     * right after a commit) — not the consumer's position, which is unset
+     * for a partition this run has not read from yet. */
+    for (int t = 0; !rc && t < INPUT_TOPIC_COUNT; t++)
+        for (int k = 0; !rc && k < p->partitions[t]; k++) {
+            struct input_position pos = {(uint8_t)t, k, p->next_offset[t][k]};
+            rc = file_write(f, &pos, sizeof pos);
+        }
     if (!rc)
         rc = engine_snapshot_save(&p->core, file_write, f);
     if (f && (fflush(f) || fsync(fileno(f))))
@@ -93,7 +89,7 @@ int engine_snapshot_write(struct engine_process *p)
 
 /* Loads the snapshot file into p. Returns 1 when loaded, 0 when there is none,
  * -1 when it exists but cannot be used (then the full log is replayed). */
-static int snapshot_read(struct engine_process *p, struct input_offsets *in)
+static int snapshot_read(struct engine_process *p)
 {
     FILE *f = fopen(p->snapshot_path, "rb");
     if (!f)
@@ -112,15 +108,17 @@ static int snapshot_read(struct engine_process *p, struct input_offsets *in)
             pos.partition < 0 || pos.partition >= MAX_PARTITIONS)
             rc = -1;
         else
-            in->next[pos.topic][pos.partition] = pos.offset;
+            p->next_offset[pos.topic][pos.partition] = pos.offset;
     }
     if (rc == 1 && engine_snapshot_load(&p->core, file_read, f))
         rc = -1;
     fclose(f);
+    if (rc == 1)
+        sodium_bin2hex(p->chain_hex, sizeof p->chain_hex, p->chain, sizeof p->chain);
     return rc;
 }
 
-static void reset(struct engine_process *p, struct input_offsets *in)
+static void reset(struct engine_process *p)
 {
     memset(p->chain, 0, sizeof p->chain);
     sodium_bin2hex(p->chain_hex, sizeof p->chain_hex, p->chain, sizeof p->chain);
@@ -128,7 +126,7 @@ static void reset(struct engine_process *p, struct input_offsets *in)
     p->sequence_offset = -1;
     for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
         for (int k = 0; k < MAX_PARTITIONS; k++)
-            in->next[t][k] = -1;
+            p->next_offset[t][k] = -1;
 }
 
 /* Reads the input record at (topic, partition, offset) from its queue. */
@@ -150,8 +148,7 @@ static rd_kafka_message_t *fetch(rd_kafka_queue_t *q, int64_t offset)
 }
 
 static int replay_record(struct engine_process *p, const rd_kafka_message_t *seq,
-                         rd_kafka_queue_t *queues[INPUT_TOPIC_COUNT][MAX_PARTITIONS],
-                         struct input_offsets *in)
+                         rd_kafka_queue_t *queues[INPUT_TOPIC_COUNT][MAX_PARTITIONS])
 {
     json_error_t jerr;
     json_t *root = json_loadb(seq->payload, seq->len, 0, &jerr);
@@ -172,7 +169,7 @@ static int replay_record(struct engine_process *p, const rd_kafka_message_t *seq
         int t = name ? input_topic_of(p, name) : -1;
         int32_t part = (int32_t)json_integer_value(json_array_get(pos, 1));
         int64_t off = json_integer_value(json_array_get(pos, 2));
-        rd_kafka_message_t *m = t >= 0 && part >= 0 && part < in->partitions[t]
+        rd_kafka_message_t *m = t >= 0 && part >= 0 && part < p->partitions[t]
                                     ? fetch(queues[t][part], off)
                                     : NULL;
         if (!m) {
@@ -181,8 +178,7 @@ static int replay_record(struct engine_process *p, const rd_kafka_message_t *seq
             rc = -1;
             break;
         }
-        rc = process_record(p, m, false);
-        in->next[t][part] = off + 1;
+        rc = process_record(p, m, false); /* also advances p->next_offset */
         rd_kafka_message_destroy(m);
     }
     if (!rc && strcmp(prev, p->chain_hex) != 0) {
@@ -201,7 +197,7 @@ static int replay_record(struct engine_process *p, const rd_kafka_message_t *seq
     return rc;
 }
 
-static int replay(struct engine_process *p, struct input_offsets *in)
+static int replay(struct engine_process *p)
 {
     char err[512], group[192];
     snprintf(group, sizeof group, "%s-replay", p->cfg.engine_id);
@@ -217,12 +213,12 @@ static int replay(struct engine_process *p, struct input_offsets *in)
         p->sequence_offset >= 0 ? p->sequence_offset + 1 : RD_KAFKA_OFFSET_BEGINNING;
     int rc = 0;
     for (int t = 0; t < INPUT_TOPIC_COUNT && !rc; t++) {
-        in->partitions[t] = partitions_of(rk, p->in_topics[t]);
-        if (in->partitions[t] < 1)
+        p->partitions[t] = partitions_of(rk, p->in_topics[t]);
+        if (p->partitions[t] < 1)
             rc = -1;
-        for (int k = 0; k < in->partitions[t]; k++)
+        for (int k = 0; k < p->partitions[t]; k++)
             rd_kafka_topic_partition_list_add(parts, p->in_topics[t], k)->offset =
-                in->next[t][k] >= 0 ? in->next[t][k] : RD_KAFKA_OFFSET_BEGINNING;
+                p->next_offset[t][k] >= 0 ? p->next_offset[t][k] : RD_KAFKA_OFFSET_BEGINNING;
     }
     if (rc || rd_kafka_assign(rk, parts)) {
         p2p_log(P2P_ERROR, "replay_assign", "cannot assign the engine's topics");
@@ -233,7 +229,7 @@ static int replay(struct engine_process *p, struct input_offsets *in)
     rd_kafka_queue_t *seq_q = rd_kafka_queue_get_partition(rk, seq_topic, 0);
     rd_kafka_queue_forward(seq_q, NULL);
     for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
-        for (int k = 0; k < in->partitions[t]; k++) {
+        for (int k = 0; k < p->partitions[t]; k++) {
             queues[t][k] = rd_kafka_queue_get_partition(rk, p->in_topics[t], k);
             rd_kafka_queue_forward(queues[t][k], NULL);
         }
@@ -249,14 +245,14 @@ static int replay(struct engine_process *p, struct input_offsets *in)
             rd_kafka_message_destroy(m);
             break;
         }
-        rc = m->err ? -1 : replay_record(p, m, queues, in);
+        rc = m->err ? -1 : replay_record(p, m, queues);
         rd_kafka_message_destroy(m);
         if (rc)
             break;
         replayed++;
     }
     for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
-        for (int k = 0; k < in->partitions[t]; k++)
+        for (int k = 0; k < p->partitions[t]; k++)
             rd_kafka_queue_destroy(queues[t][k]);
     rd_kafka_queue_destroy(seq_q);
     rd_kafka_topic_partition_list_destroy(parts);
@@ -270,34 +266,33 @@ static int replay(struct engine_process *p, struct input_offsets *in)
 
 int engine_recover(struct engine_process *p)
 {
-    static struct input_offsets in;
     if (p->core.participants)
         engine_destroy(&p->core);
     if (engine_create(&p->core, &p->params, &p->cap)) {
         p2p_log(P2P_ERROR, "engine_create", "not enough memory for the configured capacities");
         return -1;
     }
-    reset(p, &in);
-    int loaded = snapshot_read(p, &in);
+    reset(p);
+    int loaded = snapshot_read(p);
     if (loaded < 0) {
         p2p_log(P2P_WARN, "snapshot_unusable", "%s cannot be used; replaying the whole log",
                 p->snapshot_path);
         engine_destroy(&p->core);
         if (engine_create(&p->core, &p->params, &p->cap))
             return -1;
-        reset(p, &in);
+        reset(p);
     } else if (loaded > 0) {
         p2p_log(P2P_INFO, "snapshot_loaded", "%s at batch %llu", p->snapshot_path,
                 (unsigned long long)p->batch_seq);
     }
-    if (replay(p, &in))
+    if (replay(p))
         return -1;
     /* Continue exactly where the replayed, committed log ends. */
     rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(16);
     for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
-        for (int k = 0; k < in.partitions[t]; k++)
+        for (int k = 0; k < p->partitions[t]; k++)
             rd_kafka_topic_partition_list_add(parts, p->in_topics[t], k)->offset =
-                in.next[t][k] >= 0 ? in.next[t][k] : RD_KAFKA_OFFSET_BEGINNING;
+                p->next_offset[t][k] >= 0 ? p->next_offset[t][k] : RD_KAFKA_OFFSET_BEGINNING;
     /* The committed offsets were written in the same transactions as the
      * sequence records, so they must agree; if they do not (a log written by
      * an older engine, a truncated topic), continuing would apply inputs twice. */

@@ -864,3 +864,124 @@ class Harness:
 
 def random_delay(lo, hi):
     time.sleep(random.uniform(lo, hi))
+
+
+# ---------------------------------------------------------------- more helpers
+# (generic; added for test_engine_crash)
+
+def create_topics(names, partitions=1):
+    """Creates the topics with `partitions` partitions each (one replica);
+    a topic that exists already is left as it is."""
+    from confluent_kafka.admin import NewTopic
+    a = admin()   # must outlive the futures
+    futures = a.create_topics([NewTopic(n, partitions, 1) for n in names],
+                              operation_timeout=10)
+    for name, f in futures.items():
+        try:
+            f.result(30)
+        except ck.KafkaException as e:
+            if e.args[0].code() != ck.KafkaError.TOPIC_ALREADY_EXISTS:
+                raise TestFailure("creating topic %s: %s" % (name, e))
+
+
+def command_headers(ce_type, command_id, time_ms=None, headers=None):
+    """The CloudEvents headers CommandProducer.produce sends, as the
+    [(name, bytes)] list confluent_kafka takes (to produce with the
+    confluent_kafka producer directly, e.g. to a chosen partition).
+    headers: overrides; a header set to None is left out."""
+    h = {"ce_specversion": "1.0", "ce_id": command_id,
+         "ce_source": "urn:p2p:test", "ce_type": ce_type,
+         "ce_time": ms_to_rfc3339(time_ms if time_ms else now_ms(),
+                                  millis=True),
+         "content-type": "application/json",
+         "ce_correlationid": command_id}
+    h.update(headers or {})
+    return [(k, v.encode()) for k, v in h.items() if v is not None]
+
+
+def log_events(text, event=None):
+    """The JSON log lines of a process's stderr text as dicts (other lines
+    skipped), only those whose "event" is `event` when given."""
+    out = []
+    for line in text.splitlines():
+        if not line.startswith("{"):
+            continue
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(d, dict) and (event is None or d.get("event") == event):
+            out.append(d)
+    return out
+
+
+def read_many(topics, isolation="read_committed", timeout=60):
+    """read_all for several topics with one consumer (much faster than one
+    read_all each): {topic: [Record] ordered by (partition, offset)}, every
+    record up to the high watermark (read_committed: the last stable offset)
+    seen at the start."""
+    md = admin().list_topics(timeout=10)
+    c = ck.Consumer({"bootstrap.servers": KAFKA_BROKERS,
+                     "group.id": "read-" + uuid.uuid4().hex,
+                     "enable.auto.commit": False,
+                     "enable.partition.eof": True,
+                     "isolation.level": isolation,
+                     "auto.offset.reset": "earliest"})
+    out = {t: [] for t in topics}
+    try:
+        his = {}
+        for t in topics:
+            tm = md.topics.get(t)
+            check(tm is not None and tm.error is None,
+                  "topic %s does not exist" % t)
+            for p in sorted(tm.partitions):
+                lo, hi = c.get_watermark_offsets(ck.TopicPartition(t, p),
+                                                 timeout=10)
+                if hi > lo:
+                    his[(t, p)] = hi
+        if not his:
+            return out
+        c.assign([ck.TopicPartition(t, p, ck.OFFSET_BEGINNING)
+                  for t, p in his])
+        pending = set(his)
+        deadline = time.time() + timeout
+        while pending:
+            check(time.time() < deadline,
+                  "reading %s timed out (%s not at their high watermarks)"
+                  % (topics, sorted(pending)))
+            msg = c.poll(0.2)
+            if msg is None:
+                for tp in c.position([ck.TopicPartition(t, p)
+                                      for t, p in pending]):
+                    if tp.offset >= 0 and tp.offset >= his[(tp.topic,
+                                                            tp.partition)]:
+                        pending.discard((tp.topic, tp.partition))
+                continue
+            key = (msg.topic(), msg.partition())
+            if msg.error():
+                if msg.error().code() == ck.KafkaError._PARTITION_EOF:
+                    if msg.offset() >= his.get(key, 0):
+                        pending.discard(key)
+                    continue
+                raise TestFailure("kafka error reading %s: %s"
+                                  % (key, msg.error()))
+            if key not in his or msg.offset() >= his[key]:
+                pending.discard(key)
+                continue
+            r = Record()
+            r.topic, r.partition, r.offset = key[0], key[1], msg.offset()
+            r.key, r.raw = msg.key(), msg.value()
+            r.headers = _headers_dict(msg)
+            r.timestamp = msg.timestamp()[1]
+            try:
+                r.value = json.loads(r.raw.decode("utf-8")) if r.raw else None
+            except (UnicodeDecodeError, ValueError):
+                r.value = None
+            out[key[0]].append(r)
+            if msg.offset() + 1 >= his[key]:
+                pending.discard(key)
+    finally:
+        c.close()
+    for recs in out.values():
+        recs.sort(key=lambda r: (r.partition, r.offset))
+    return out

@@ -384,6 +384,23 @@ START_TEST(an_offer_is_not_sold_after_its_valid_until)
 }
 END_TEST
 
+START_TEST(expired_energy_no_longer_counts_against_the_limit)
+{
+    list_offer("g1", "gus", 6000, 600, W_START, W_END); /* default limit: 10 kWh a month */
+    list_offer("g2", "gus", 4000, 600, W_START + HOUR, W_END + HOUR);
+    deposit("bob", 100000);
+    buy("b1", "bob", 1000);
+    fx.now = NOW + 2 * HOUR + MINUTE; /* g1's gate closes: 5 kWh unsold expire */
+    tick();
+    ck_assert_int_eq(fx_event(EV_OFFER_EXPIRED)->u.offer_closed.wh, 5000);
+    /* committed now: 1 kWh sold + 4 kWh open in g2; 5 kWh fit, 5 kWh + 1 Wh do not */
+    struct command c = cmd_offer("g3", "gus", 5001, 600, NOW + 8 * HOUR, NOW + 9 * HOUR);
+    fx_apply(&c);
+    EXPECT_REJECTED(EV_OFFER_REJECTED, "trade_limit_exceeded");
+    list_offer("g4", "gus", 5000, 600, NOW + 8 * HOUR, NOW + 9 * HOUR);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("engine_offers");
@@ -402,6 +419,7 @@ int main(void)
     tcase_add_test(tc, only_the_seller_can_withdraw);
     tcase_add_test(tc, unsold_remainder_expires_at_gate_closure);
     tcase_add_test(tc, expired_offer_cannot_be_withdrawn_again);
+    tcase_add_test(tc, expired_energy_no_longer_counts_against_the_limit);
     tcase_add_test(tc, reserved_energy_of_a_withdrawn_offer_does_not_come_back);
     tcase_add_test(tc, an_offer_is_not_sold_after_its_valid_until);
     suite_add_tcase(s, tc);
