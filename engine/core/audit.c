@@ -71,13 +71,13 @@ int engine_check_invariants(const struct engine *e, char *msg, size_t len)
 }
 
 #define SNAPSHOT_MAGIC 0x50325053u /* "P2PS" */
-#define SNAPSHOT_VERSION 1u
+#define SNAPSHOT_VERSION 3u
 
 struct snapshot_header {
     uint32_t magic, version;
     uint32_t sizes[5]; /* struct sizes: a layout change invalidates the snapshot */
     struct engine_params params;
-    int64_t now_ms, next_close_slot, platform_balance, external_balance;
+    int64_t now_ms, next_close_slot, platform_balance, external_balance, longest_offer_ms;
     uint64_t offer_seq;
     uint32_t nparticipants, noffers, norders, nfills, nslots, res_count;
 };
@@ -98,6 +98,7 @@ int engine_snapshot_save(const struct engine *e, engine_write_fn write, void *ct
     h.next_close_slot = e->next_close_slot;
     h.platform_balance = e->platform_balance;
     h.external_balance = e->external_balance;
+    h.longest_offer_ms = e->longest_offer_ms;
     h.offer_seq = e->offer_seq;
     h.nparticipants = e->nparticipants;
     h.noffers = e->noffers;
@@ -112,7 +113,8 @@ int engine_snapshot_save(const struct engine *e, engine_write_fn write, void *ct
         write(ctx, e->fills, e->nfills * sizeof *e->fills) ||
         write(ctx, e->slot_head, e->nslots * sizeof *e->slot_head) ||
         write(ctx, e->slot_tail, e->nslots * sizeof *e->slot_tail) ||
-        write(ctx, e->slot_tag, e->nslots * sizeof *e->slot_tag))
+        write(ctx, e->slot_tag, e->nslots * sizeof *e->slot_tag) ||
+        write(ctx, e->slot_longest, e->nslots * sizeof *e->slot_longest))
         return -1;
     for (uint32_t k = 0; k < e->res_count; k++) /* the ring, oldest first */
         if (write(ctx, &e->reservations[(e->res_head + k) % e->cap.orders], sizeof(uint32_t)))
@@ -137,6 +139,7 @@ int engine_snapshot_load(struct engine *e, engine_read_fn read, void *ctx)
         read(ctx, e->slot_head, e->nslots * sizeof *e->slot_head) ||
         read(ctx, e->slot_tail, e->nslots * sizeof *e->slot_tail) ||
         read(ctx, e->slot_tag, e->nslots * sizeof *e->slot_tag) ||
+        read(ctx, e->slot_longest, e->nslots * sizeof *e->slot_longest) ||
         read(ctx, e->reservations, h.res_count * sizeof *e->reservations))
         return -1;
     e->p = h.params;
@@ -144,6 +147,7 @@ int engine_snapshot_load(struct engine *e, engine_read_fn read, void *ctx)
     e->next_close_slot = h.next_close_slot;
     e->platform_balance = h.platform_balance;
     e->external_balance = h.external_balance;
+    e->longest_offer_ms = h.longest_offer_ms;
     e->offer_seq = h.offer_seq;
     e->nparticipants = h.nparticipants;
     e->noffers = h.noffers;

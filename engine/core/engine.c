@@ -41,10 +41,11 @@ int engine_create(struct engine *e, const struct engine_params *p, const struct 
     e->slot_head = malloc(e->nslots * sizeof *e->slot_head);
     e->slot_tail = malloc(e->nslots * sizeof *e->slot_tail);
     e->slot_tag = malloc(e->nslots * sizeof *e->slot_tag);
+    e->slot_longest = calloc(e->nslots, sizeof *e->slot_longest);
     e->reservations = calloc(cap->orders, sizeof *e->reservations);
     e->candidates = calloc(cap->offers, sizeof *e->candidates);
     if (!e->participants || !e->offers || !e->orders || !e->fills || !e->slot_head ||
-        !e->slot_tail || !e->slot_tag || !e->reservations || !e->candidates ||
+        !e->slot_tail || !e->slot_tag || !e->slot_longest || !e->reservations || !e->candidates ||
         id_index_init(&e->participant_ix, cap->participants, participant_key, e) ||
         id_index_init(&e->offer_ix, cap->offers, offer_key, e) ||
         id_index_init(&e->order_ix, cap->orders, order_key, e)) {
@@ -68,6 +69,7 @@ void engine_destroy(struct engine *e)
     free(e->slot_head);
     free(e->slot_tail);
     free(e->slot_tag);
+    free(e->slot_longest);
     free(e->reservations);
     free(e->candidates);
     id_index_free(&e->participant_ix);
@@ -247,6 +249,14 @@ int32_t month_of(int64_t ms)
     return (int32_t)(y * 12 + m - 1);
 }
 
+int64_t commitment_of(const struct participant *p, int32_t month)
+{
+    for (int i = 0; i < ENGINE_MONTHS_TRACKED; i++)
+        if (p->months[i].month == month)
+            return p->months[i].committed_wh;
+    return 0;
+}
+
 int64_t *commitment(struct participant *p, int32_t month)
 {
     int oldest = 0;
@@ -328,14 +338,9 @@ bool advance_time(struct engine *e, int64_t t, struct event_sink *out)
             }
             e->slot_tail[b] = ID_INDEX_NONE;
             e->slot_tag[b] = -1;
+            e->slot_longest[b] = 0;
         }
         e->next_close_slot++;
     }
     return true;
-}
-
-int64_t engine_offer_open_wh(const struct offer_entry *o)
-{
-    return o->status == OFFER_OPEN ? o->terms.quantity_wh - o->sold_wh - o->reserved_wh - o->closed_wh
-                                   : 0;
 }

@@ -54,14 +54,16 @@ struct participant {
 enum offer_status { OFFER_OPEN, OFFER_WITHDRAWN, OFFER_EXPIRED };
 
 struct offer_entry {
-    struct offer_terms terms;
+    /* what matching walks comes first, so one visit touches one or two cache lines */
+    uint32_t next_in_slot; /* intrusive list of offers starting in one slot */
+    uint32_t prev_in_slot;
     uint32_t seller;
     uint8_t status;
     uint64_t seq;          /* listing order: the tie-break in matching */
     int64_t sold_wh;
     int64_t reserved_wh;
     int64_t closed_wh;     /* withdrawn, expired or cancelled by the seller */
-    uint32_t next_in_slot; /* intrusive list of offers starting in one slot */
+    struct offer_terms terms;
 };
 
 enum order_status { ORDER_RESERVED, ORDER_CONFIRMED, ORDER_CANCELLED, ORDER_EXPIRED, ORDER_SETTLED };
@@ -116,11 +118,13 @@ struct engine {
     uint32_t nslots;
     uint32_t *slot_head, *slot_tail;
     int64_t *slot_tag;      /* absolute slot number the bucket holds; -1 = empty */
+    int64_t *slot_longest;  /* longest window among the bucket's offers: lets matching skip it */
     int64_t next_close_slot; /* first slot whose gate has not closed yet; -1 = not started */
     /* Reservations in expiry order (same TTL, monotonic time: a FIFO). */
     uint32_t *reservations;
     uint32_t res_head, res_count;
     uint64_t offer_seq;
+    int64_t longest_offer_ms; /* longest window ever listed: how far back matching looks */
     int64_t platform_balance;
     int64_t external_balance; /* = -(deposits - withdrawals) */
     struct match_candidate *candidates; /* scratch for matching */
@@ -142,7 +146,11 @@ uint32_t engine_find_offer(const struct engine *e, const char *id);
 uint32_t engine_find_order(const struct engine *e, const char *id);
 
 /* The open (buyable) energy of an offer. */
-int64_t engine_offer_open_wh(const struct offer_entry *o);
+static inline int64_t engine_offer_open_wh(const struct offer_entry *o)
+{
+    return o->status == OFFER_OPEN ? o->terms.quantity_wh - o->sold_wh - o->reserved_wh - o->closed_wh
+                                   : 0;
+}
 
 /* Trust tiers (product.md §7) and the seller's monthly trade limit in Wh. */
 const char *trust_tier_name(int32_t trust);

@@ -42,6 +42,8 @@ void trust_adjust(struct engine *e, struct event_sink *out, uint32_t participant
  * the running total. */
 int32_t month_of(int64_t ms);
 int64_t *commitment(struct participant *p, int32_t month);
+/* The same, read only (0 for a month not tracked). */
+int64_t commitment_of(const struct participant *p, int32_t month);
 
 /* Book: slot buckets of offers and energy bookkeeping. */
 int64_t slot_of(const struct engine *e, int64_t ms);

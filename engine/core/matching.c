@@ -5,7 +5,8 @@
  * prices are equal, else 0.3 + 0.7 (max - price) / (max - min)), the seller's
  * current trust, and time_fit = overlap / window length; weighted by percent.
  * Ties go to the offer listed first. Candidates are found through the slot
- * buckets: an offer overlapping [ws, we) starts after ws - 24 h. */
+ * buckets: an offer overlapping [ws, we) starts after ws minus the longest
+ * window ever listed (at most 24 h, in practice a few hours). */
 #include <string.h>
 
 #include "engine/core/internal.h"
@@ -18,14 +19,16 @@ static uint32_t scan(struct engine *e, const struct order_request *r, int64_t ws
                      uint32_t buyer, int64_t now, int64_t *minp, int64_t *maxp)
 {
     uint32_t n = 0;
-    int64_t first = slot_of(e, ws - OFFER_MAX_WINDOW_MS + 1), last = slot_of(e, we - 1);
+    int64_t first = slot_of(e, ws - e->longest_offer_ms + 1), last = slot_of(e, we - 1);
     if (first < e->next_close_slot)
         first = e->next_close_slot;
     *minp = INT64_MAX;
     *maxp = 0;
     for (int64_t s = first; s <= last; s++) {
         uint32_t b = (uint32_t)(s & (e->nslots - 1));
-        if (e->slot_tag[b] != s)
+        /* every offer here starts at s and ends by s + slot_longest: skip the
+         * bucket when that is before the window */
+        if (e->slot_tag[b] != s || s * e->p.market.slot_ms + e->slot_longest[b] <= ws)
             continue;
         for (uint32_t i = e->slot_head[b]; i != ID_INDEX_NONE; i = e->offers[i].next_in_slot) {
             const struct offer_entry *o = &e->offers[i];
@@ -103,18 +106,27 @@ int match_allocate(struct engine *e, const struct order_request *r, uint32_t buy
     return nlines;
 }
 
+#define ALTERNATIVE_SHIFTS 12 /* windows up to 12 slots earlier or later */
+
 int match_alternatives(struct engine *e, const struct order_request *r, uint32_t buyer, int64_t now,
                        struct alternative_window *out)
 {
     int64_t dur = r->window_end_ms - r->window_start_ms, slot = e->p.market.slot_ms, minp, maxp;
+    int64_t lo = r->window_start_ms - ALTERNATIVE_SHIFTS * slot;
+    int64_t hi = r->window_end_ms + ALTERNATIVE_SHIFTS * slot;
+    /* One scan collects every offer eligible for this buyer near the window;
+     * each shifted window then sums the open energy of those it overlaps. */
+    uint32_t n = scan(e, r, lo, hi, buyer, now, &minp, &maxp);
     int count = 0;
-    for (int64_t k = -24; k <= 24; k++) {
+    for (int64_t k = -ALTERNATIVE_SHIFTS; k <= ALTERNATIVE_SHIFTS; k++) {
         int64_t ws = r->window_start_ms + k * slot, we = ws + dur, avail = 0;
         if (k == 0 || ws - now < e->p.market.gate_closure_ms || ws - now > e->p.market.horizon_ms)
             continue;
-        uint32_t n = scan(e, r, ws, we, buyer, now, &minp, &maxp);
-        for (uint32_t c = 0; c < n; c++)
-            avail += engine_offer_open_wh(&e->offers[e->candidates[c].offer]);
+        for (uint32_t c = 0; c < n; c++) {
+            const struct offer_entry *o = &e->offers[e->candidates[c].offer];
+            if (o->terms.delivery_start_ms < we && o->terms.delivery_end_ms > ws)
+                avail += engine_offer_open_wh(o);
+        }
         if (avail == 0)
             continue;
         /* keep the 3 windows with the most energy; earlier first on ties */

@@ -24,18 +24,19 @@ int source_type_parse(const char *name, enum source_type *out);
 const char *source_type_name(enum source_type t);
 
 struct offer_terms {
-    char offer_id[65];
-    char seller_id[65];
-    char meter_id[65];
-    char currency[4];
-    enum source_type source;
+    /* numbers first: matching reads these for every offer it visits */
+    int64_t delivery_start_ms;
+    int64_t delivery_end_ms;
     int64_t quantity_wh;
     int64_t price_per_kwh; /* minor currency units per kWh */
     int64_t min_order_wh;
-    int64_t delivery_start_ms;
-    int64_t delivery_end_ms;
-    bool has_valid_until;
     int64_t valid_until_ms;
+    enum source_type source;
+    bool has_valid_until;
+    char currency[4];
+    char offer_id[65];
+    char seller_id[65];
+    char meter_id[65];
 };
 
 /* Default minimum order: 1 kWh, or the whole offer when it is smaller. */

@@ -106,12 +106,15 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
     const struct order_request *r = &c->u.order;
     struct p2p_violation why;
     memset(&why, 0, sizeof why);
-    uint32_t buyer = ID_INDEX_NONE;
+    /* A refused or quoted order changes nothing: a new buyer is only created
+     * once an order is placed. */
+    uint32_t buyer = engine_find_participant(e, r->buyer_id);
     if (request_check(e, r, &why) == 0) {
         if (c->kind != CMD_ORDER_QUOTE && id_index_find(&e->order_ix, r->order_id) != ID_INDEX_NONE)
             p2p_violate(&why, "duplicate_id", "order_id", "order %s exists already", r->order_id);
-        else if (e->norders >= e->cap.orders || e->nfills + ENGINE_MAX_LINES > e->cap.fills ||
-                 (buyer = participant_get(e, r->buyer_id)) == ID_INDEX_NONE)
+        else if (c->kind != CMD_ORDER_QUOTE &&
+                 (e->norders >= e->cap.orders || e->nfills + ENGINE_MAX_LINES > e->cap.fills ||
+                  (buyer == ID_INDEX_NONE && e->nparticipants >= e->cap.participants)))
             p2p_violate(&why, "capacity", "order_id", "the market cannot take more orders now");
     }
     if (why.code[0]) {
@@ -132,7 +135,12 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
         ev->u.rejected.nalternatives = match_alternatives(e, r, buyer, e->now_ms, ev->u.rejected.alternatives);
         return;
     }
-    int64_t amount = 0, fee = 0;
+    int64_t amount = 0, fee = 0, line_amount[ENGINE_MAX_LINES];
+    for (int k = 0; k < n; k++) {
+        line_amount[k] = money_cost(lines[k].quantity_wh, e->offers[lines[k].offer].terms.price_per_kwh);
+        amount += line_amount[k];
+        fee += money_rate(line_amount[k], e->p.platform_fee_bp);
+    }
     if (c->kind == CMD_ORDER_QUOTE) {
         out->quote_request = *r;
         out->nquote_lines = n;
@@ -140,11 +148,9 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
             struct quote_line *q = &out->quote_lines[k];
             q->offer = lines[k].offer;
             q->quantity_wh = lines[k].quantity_wh;
-            q->amount = money_cost(q->quantity_wh, e->offers[q->offer].terms.price_per_kwh);
+            q->amount = line_amount[k];
             q->fee = money_rate(q->amount, e->p.platform_fee_bp);
             q->score_ppm = lines[k].score_ppm;
-            amount += q->amount;
-            fee += q->fee;
         }
         struct event *ev = emit(out, EV_ORDER_QUOTED);
         ev->u.order.order = ID_INDEX_NONE;
@@ -154,6 +160,17 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
         ev->u.order.fee = fee;
         return;
     }
+    int64_t wallet = buyer != ID_INDEX_NONE ? e->participants[buyer].wallet : 0;
+    if (c->kind == CMD_ORDER_BUY && wallet < amount + fee) {
+        /* one-step buy: nothing is held when it cannot be paid */
+        struct p2p_violation funds;
+        p2p_violate(&funds, "insufficient_funds", "wallet",
+                    "the order costs %lld incl. fee; the available balance is %lld",
+                    (long long)(amount + fee), (long long)wallet);
+        reject(out, EV_ORDER_REJECTED, r->order_id, r->buyer_id, &funds);
+        return;
+    }
+    buyer = participant_get(e, r->buyer_id);
     uint32_t i = e->norders++;
     struct order_entry *o = &e->orders[i];
     memset(o, 0, sizeof *o);
@@ -177,21 +194,9 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
         f->score_ppm = lines[k].score_ppm;
         f->quantity_wh = lines[k].quantity_wh;
         f->price_per_kwh = of->terms.price_per_kwh;
-        f->amount = money_cost(f->quantity_wh, f->price_per_kwh);
+        f->amount = line_amount[k];
         f->fee = money_rate(f->amount, e->p.platform_fee_bp);
         of->reserved_wh += f->quantity_wh;
-        amount += f->amount;
-        fee += f->fee;
-    }
-    if (c->kind == CMD_ORDER_BUY && e->participants[buyer].wallet < amount + fee) {
-        /* one-step buy: nothing is held when it cannot be paid */
-        for (uint32_t f = o->first_fill; f < o->first_fill + o->nfills; f++)
-            e->offers[e->fills[f].offer].reserved_wh -= e->fills[f].quantity_wh;
-        e->nfills = o->first_fill;
-        e->norders--;
-        reject_funds(e, out, o, amount + fee);
-        memset(o, 0, sizeof *o);
-        return;
     }
     id_index_insert(&e->order_ix, o->id, i);
     e->reservations[(e->res_head + e->res_count) % e->cap.orders] = i;

@@ -343,7 +343,7 @@ END_TEST
  * for the trade limit. The row is pristine (no money, default trust), so
  * while this is 1 the digest ignores pristine rows; set it to 0 once the
  * engine creates participants only for accepted commands. */
-#define TOLERATE_PARTICIPANT_ON_REFUSAL 1
+#define TOLERATE_PARTICIPANT_ON_REFUSAL 0
 
 static bool pristine(const struct engine *e, const struct participant *p)
 {
