@@ -93,8 +93,8 @@ void reject(struct event_sink *out, enum event_kind kind, const char *subject_id
     struct event *ev = emit(out, kind);
     if (!ev)
         return;
-    snprintf(ev->u.rejected.subject_id, ENGINE_ID_LEN, "%s", subject_id);
-    snprintf(ev->u.rejected.actor_id, ENGINE_ID_LEN, "%s", actor_id);
+    p2p_copy(ev->u.rejected.subject_id, ENGINE_ID_LEN, subject_id);
+    p2p_copy(ev->u.rejected.actor_id, ENGINE_ID_LEN, actor_id);
     ev->u.rejected.reason = *why;
     ev->u.rejected.shortfall_wh = 0;
     ev->u.rejected.nalternatives = 0;
@@ -159,7 +159,7 @@ void journal_begin(struct engine *e, struct event_sink *out, struct journal_buil
     if (!j->ev)
         return;
     j->ev->u.journal.reason = reason;
-    snprintf(j->ev->u.journal.ref_id, sizeof j->ev->u.journal.ref_id, "%s", ref_id);
+    p2p_copy(j->ev->u.journal.ref_id, sizeof j->ev->u.journal.ref_id, ref_id);
     j->ev->u.journal.npostings = 0;
 }
 
@@ -230,7 +230,7 @@ void trust_adjust(struct engine *e, struct event_sink *out, uint32_t participant
     ev->u.trust.old_score = old;
     ev->u.trust.new_score = now;
     ev->u.trust.reason = reason;
-    snprintf(ev->u.trust.ref_id, sizeof ev->u.trust.ref_id, "%s", ref_id);
+    p2p_copy(ev->u.trust.ref_id, sizeof ev->u.trust.ref_id, ref_id);
 }
 
 /* ---- months ------------------------------------------------------------ */

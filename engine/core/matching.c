@@ -108,6 +108,8 @@ int match_allocate(struct engine *e, const struct order_request *r, uint32_t buy
 
 #define ALTERNATIVE_SHIFTS 12 /* windows up to 12 slots earlier or later */
 
+static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
 int match_alternatives(struct engine *e, const struct order_request *r, uint32_t buyer, int64_t now,
                        struct alternative_window *out)
 {
@@ -117,16 +119,32 @@ int match_alternatives(struct engine *e, const struct order_request *r, uint32_t
     /* One scan collects every offer eligible for this buyer near the window;
      * each shifted window then sums the open energy of those it overlaps. */
     uint32_t n = scan(e, r, lo, hi, buyer, now, &minp, &maxp);
+    /* Window k is [ws0 + k*slot, ws0 + k*slot + dur). An offer [a, b) overlaps
+     * it for k in (floor((a - ws0 - dur) / slot), ceil((b - ws0) / slot)):
+     * add its energy to that range of a difference array, then sum once. */
+    int64_t diff[2 * ALTERNATIVE_SHIFTS + 2] = {0};
+    int64_t ws0 = r->window_start_ms;
+    for (uint32_t c = 0; c < n; c++) {
+        const struct offer_entry *o = &e->offers[e->candidates[c].offer];
+        int64_t kmin = floor_div(o->terms.delivery_start_ms - ws0 - dur, slot) + 1;
+        int64_t kmax = -floor_div(-(o->terms.delivery_end_ms - ws0), slot) - 1;
+        if (kmin < -ALTERNATIVE_SHIFTS)
+            kmin = -ALTERNATIVE_SHIFTS;
+        if (kmax > ALTERNATIVE_SHIFTS)
+            kmax = ALTERNATIVE_SHIFTS;
+        if (kmin > kmax)
+            continue;
+        int64_t open = engine_offer_open_wh(o);
+        diff[kmin + ALTERNATIVE_SHIFTS] += open;
+        diff[kmax + ALTERNATIVE_SHIFTS + 1] -= open;
+    }
     int count = 0;
+    int64_t avail = 0;
     for (int64_t k = -ALTERNATIVE_SHIFTS; k <= ALTERNATIVE_SHIFTS; k++) {
-        int64_t ws = r->window_start_ms + k * slot, we = ws + dur, avail = 0;
+        avail += diff[k + ALTERNATIVE_SHIFTS];
+        int64_t ws = ws0 + k * slot, we = ws + dur;
         if (k == 0 || ws - now < e->p.market.gate_closure_ms || ws - now > e->p.market.horizon_ms)
             continue;
-        for (uint32_t c = 0; c < n; c++) {
-            const struct offer_entry *o = &e->offers[e->candidates[c].offer];
-            if (o->terms.delivery_start_ms < we && o->terms.delivery_end_ms > ws)
-                avail += engine_offer_open_wh(o);
-        }
         if (avail == 0)
             continue;
         /* keep the 3 windows with the most energy; earlier first on ties */

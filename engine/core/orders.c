@@ -126,8 +126,8 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
     int n = match_allocate(e, r, buyer, e->now_ms, lines, &filled);
     if (filled < r->quantity_wh && !(r->allow_partial && filled > 0)) {
         struct event *ev = emit(out, EV_ORDER_REJECTED);
-        snprintf(ev->u.rejected.subject_id, ENGINE_ID_LEN, "%s", r->order_id);
-        snprintf(ev->u.rejected.actor_id, ENGINE_ID_LEN, "%s", r->buyer_id);
+        p2p_copy(ev->u.rejected.subject_id, ENGINE_ID_LEN, r->order_id);
+        p2p_copy(ev->u.rejected.actor_id, ENGINE_ID_LEN, r->buyer_id);
         p2p_violate(&ev->u.rejected.reason, "insufficient_supply", "quantity_wh",
                     "only %lld of %lld Wh are available in this window%s", (long long)filled,
                     (long long)r->quantity_wh, filled ? " (allow a partial fill to take them)" : "");
