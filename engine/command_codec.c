@@ -45,12 +45,40 @@ static int dec_fill_target(const json_t *o, struct command *c, struct p2p_violat
                : 0;
 }
 
+/* "lines": [{"offer_id", "quantity_wh"}, ...] names the offers to buy. */
+static int dec_named_lines(const json_t *lines, struct command *c, struct p2p_violation *v)
+{
+    size_t k;
+    json_t *line;
+    if (!json_is_array(lines) || json_array_size(lines) < 1 ||
+        json_array_size(lines) > COMMAND_MAX_LINES)
+        return p2p_violate(v, "invalid_field", "lines",
+                           "lines must be an array of 1 to %d {offer_id, quantity_wh}",
+                           COMMAND_MAX_LINES);
+    json_array_foreach(lines, k, line) {
+        if (!json_is_object(line) ||
+            id(line, "offer_id", c->lines[k].offer_id, v) ||
+            p2p_json_int(line, "quantity_wh", &c->lines[k].quantity_wh, v))
+            return json_is_object(line)
+                       ? -1
+                       : p2p_violate(v, "wrong_type", "lines", "each line must be an object");
+    }
+    c->nlines = (int32_t)json_array_size(lines);
+    return 0;
+}
+
 static int dec_order(const json_t *o, struct command *c, struct p2p_violation *v)
 {
     struct order_request *r = &c->u.order;
     char source[16];
     bool has_max;
     json_t *partial = json_object_get(o, "allow_partial");
+    json_t *lines = json_object_get(o, "lines");
+    if (lines && !json_is_null(lines))
+        return id(o, "order_id", r->order_id, v) || id(o, "buyer_id", r->buyer_id, v) ||
+                       dec_named_lines(lines, c, v)
+                   ? -1
+                   : 0;
     if (id(o, "order_id", r->order_id, v) || id(o, "buyer_id", r->buyer_id, v) ||
         p2p_json_int(o, "quantity_wh", &r->quantity_wh, v) ||
         p2p_json_int(o, "window_start_ms", &r->window_start_ms, v) ||

@@ -42,6 +42,14 @@ struct order_request {
 
 enum meter_quality { METER_LOW, METER_MEDIUM, METER_HIGH };
 
+#define COMMAND_MAX_LINES 16 /* = ENGINE_MAX_LINES */
+
+/* A line of an order that names its offer (Beckn select: the buyer chose). */
+struct requested_line {
+    char offer_id[ENGINE_ID_LEN];
+    int64_t quantity_wh;
+};
+
 struct command {
     enum command_kind kind;
     char command_id[ENGINE_ID_LEN];
@@ -73,6 +81,11 @@ struct command {
             int64_t curtailed_wh;
         } delivery;                    /* DELIVERY_REPORT */
     } u;
+    /* ORDER_QUOTE/RESERVE/BUY only: with nlines > 0 the order buys exactly
+     * these offers and quantities instead of being matched; its quantity and
+     * window follow from the lines. */
+    int32_t nlines;
+    struct requested_line lines[COMMAND_MAX_LINES];
 };
 
 #endif

@@ -84,6 +84,11 @@ struct allocation_line {
 };
 int match_allocate(struct engine *e, const struct order_request *req, uint32_t buyer, int64_t now,
                    struct allocation_line *lines, int64_t *filled_wh);
+/* Orders that name their offers: checks every line (all or nothing) and
+ * fills lines[]. Returns the count, or -1 with *why. */
+int match_named(struct engine *e, const struct command *c, uint32_t buyer, int64_t now,
+                struct allocation_line *lines, struct p2p_violation *why);
+
 /* Best alternative windows (same length) with open energy for a rejected request. */
 int match_alternatives(struct engine *e, const struct order_request *req, uint32_t buyer,
                        int64_t now, struct alternative_window *out);

@@ -106,6 +106,43 @@ int match_allocate(struct engine *e, const struct order_request *r, uint32_t buy
     return nlines;
 }
 
+int match_named(struct engine *e, const struct command *c, uint32_t buyer, int64_t now,
+                struct allocation_line *lines, struct p2p_violation *why)
+{
+    if (c->nlines < 1 || c->nlines > e->p.max_offers_per_order)
+        return p2p_violate(why, "invalid_field", "lines", "an order names 1 to %d offers",
+                           e->p.max_offers_per_order);
+    for (int k = 0; k < c->nlines; k++) {
+        const struct requested_line *l = &c->lines[k];
+        uint32_t i = id_index_find(&e->offer_ix, l->offer_id);
+        const struct offer_entry *o = i == ID_INDEX_NONE ? NULL : &e->offers[i];
+        for (int j = 0; j < k; j++)
+            if (lines[j].offer == i)
+                return p2p_violate(why, "invalid_field", "lines",
+                                   "offer %s is named twice; use one line with the total", l->offer_id);
+        if (!o || o->status != OFFER_OPEN)
+            return p2p_violate(why, "not_found", "lines", "offer %s is not open for buying", l->offer_id);
+        if (o->seller == buyer)
+            return p2p_violate(why, "invalid_field", "lines", "offer %s is your own", l->offer_id);
+        if (o->terms.delivery_start_ms - now < e->p.market.gate_closure_ms ||
+            (o->terms.has_valid_until && o->terms.valid_until_ms <= now))
+            return p2p_violate(why, "gate_closed", "lines", "offer %s can no longer be bought", l->offer_id);
+        if (e->participants[o->seller].trust < e->p.min_trust)
+            return p2p_violate(why, "not_found", "lines", "offer %s is not open for buying", l->offer_id);
+        if (l->quantity_wh < o->terms.min_order_wh || l->quantity_wh > OFFER_MAX_WH)
+            return p2p_violate(why, "invalid_field", "lines",
+                               "offer %s sells at least %lld Wh per order", l->offer_id,
+                               (long long)o->terms.min_order_wh);
+        if (l->quantity_wh > engine_offer_open_wh(o))
+            return p2p_violate(why, "insufficient_supply", "lines", "offer %s has only %lld Wh left",
+                               l->offer_id, (long long)engine_offer_open_wh(o));
+        lines[k].offer = i;
+        lines[k].quantity_wh = l->quantity_wh;
+        lines[k].score_ppm = 0; /* chosen by the buyer, not ranked */
+    }
+    return c->nlines;
+}
+
 #define ALTERNATIVE_SHIFTS 12 /* windows up to 12 slots earlier or later */
 
 static int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }

@@ -9,6 +9,16 @@
 #include "common/p2p_json.h"
 #include "engine/core/internal.h"
 
+static int id_check(const struct order_request *r, struct p2p_violation *v)
+{
+    if (!p2p_id_valid(r->order_id, ORDER_ID_MAX))
+        return p2p_violate(v, "invalid_field", "order_id",
+                           "order_id must be 1 to %d letters, digits or . _ : @ -", ORDER_ID_MAX);
+    if (!p2p_id_valid(r->buyer_id, ENGINE_ID_LEN - 1))
+        return p2p_violate(v, "invalid_field", "buyer_id", "buyer_id is not a valid id");
+    return 0;
+}
+
 static int request_check(const struct engine *e, const struct order_request *r,
                          struct p2p_violation *v)
 {
@@ -101,15 +111,41 @@ static void reject_funds(struct engine *e, struct event_sink *out, const struct 
     reject(out, EV_ORDER_REJECTED, o->id, e->participants[o->buyer].id, &why);
 }
 
+/* A named order's quantity and window follow from its offers. */
+static void named_request(const struct engine *e, const struct command *c, struct order_request *r)
+{
+    r->quantity_wh = 0;
+    r->window_start_ms = INT64_MAX;
+    r->window_end_ms = 0;
+    for (int k = 0; k < c->nlines; k++) {
+        uint32_t i = id_index_find(&e->offer_ix, c->lines[k].offer_id);
+        r->quantity_wh += c->lines[k].quantity_wh;
+        if (i == ID_INDEX_NONE)
+            continue;
+        const struct offer_terms *t = &e->offers[i].terms;
+        if (t->delivery_start_ms < r->window_start_ms)
+            r->window_start_ms = t->delivery_start_ms;
+        if (t->delivery_end_ms > r->window_end_ms)
+            r->window_end_ms = t->delivery_end_ms;
+    }
+    r->allow_partial = false;
+    r->max_price_per_kwh = 0;
+    r->has_source = false;
+}
+
 void order_place(struct engine *e, const struct command *c, struct event_sink *out)
 {
-    const struct order_request *r = &c->u.order;
+    struct order_request req = c->u.order;
+    const struct order_request *r = &req;
+    bool named = c->nlines > 0;
     struct p2p_violation why;
     memset(&why, 0, sizeof why);
+    if (named)
+        named_request(e, c, &req);
     /* A refused or quoted order changes nothing: a new buyer is only created
      * once an order is placed. */
     uint32_t buyer = engine_find_participant(e, r->buyer_id);
-    if (request_check(e, r, &why) == 0) {
+    if ((named ? id_check(r, &why) : request_check(e, r, &why)) == 0) {
         if (c->kind != CMD_ORDER_QUOTE && id_index_find(&e->order_ix, r->order_id) != ID_INDEX_NONE)
             p2p_violate(&why, "duplicate_id", "order_id", "order %s exists already", r->order_id);
         else if (c->kind != CMD_ORDER_QUOTE &&
@@ -122,8 +158,14 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
         return;
     }
     struct allocation_line lines[ENGINE_MAX_LINES];
-    int64_t filled;
-    int n = match_allocate(e, r, buyer, e->now_ms, lines, &filled);
+    int64_t filled = r->quantity_wh;
+    int n;
+    if (named && (n = match_named(e, c, buyer, e->now_ms, lines, &why)) < 0) {
+        reject(out, EV_ORDER_REJECTED, r->order_id, r->buyer_id, &why);
+        return;
+    }
+    if (!named)
+        n = match_allocate(e, r, buyer, e->now_ms, lines, &filled);
     if (filled < r->quantity_wh && !(r->allow_partial && filled > 0)) {
         struct event *ev = emit(out, EV_ORDER_REJECTED);
         p2p_copy(ev->u.rejected.subject_id, ENGINE_ID_LEN, r->order_id);
