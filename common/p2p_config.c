@@ -72,7 +72,9 @@ int p2p_config_load(struct p2p_config *c, char *err, size_t errlen)
     if (snprintf(c->topic_offers, sizeof c->topic_offers, "%soffers", c->topic_prefix) >=
             (int)sizeof c->topic_offers ||
         snprintf(c->topic_offer_events, sizeof c->topic_offer_events, "%soffer-events",
-                 c->topic_prefix) >= (int)sizeof c->topic_offer_events) {
+                 c->topic_prefix) >= (int)sizeof c->topic_offer_events ||
+        snprintf(c->topic_participants, sizeof c->topic_participants, "%sparticipants",
+                 c->topic_prefix) >= (int)sizeof c->topic_participants) {
         snprintf(err, errlen, "P2P_TOPIC_PREFIX is too long");
         return -1;
     }

@@ -30,6 +30,7 @@ struct p2p_config {
     struct market_rules rules;
     char topic_offers[128];
     char topic_offer_events[128];
+    char topic_participants[128];
 };
 
 /* Reads integer variable `name` into *out (fallback when unset or empty).

@@ -52,8 +52,8 @@ int command_bus_start(const struct p2p_config *cfg, char *err, size_t errlen)
         return -1;
     char ticks[160];
     snprintf(ticks, sizeof ticks, "%sticks", cfg->topic_prefix);
-    const char *topics[] = {cfg->topic_offers, cfg->topic_offer_events, ticks};
-    if (p2p_kafka_ensure_topics(producer, topics, 3, err, errlen)) {
+    const char *topics[] = {cfg->topic_offers, cfg->topic_offer_events, cfg->topic_participants, ticks};
+    if (p2p_kafka_ensure_topics(producer, topics, 4, err, errlen)) {
         rd_kafka_destroy(producer);
         producer = NULL;
         return -1;
@@ -102,6 +102,20 @@ int command_bus_append(const char *topic, const char *key, const struct p2p_enve
         return -1;
     }
     return 0;
+}
+
+int command_bus_submit(const struct p2p_config *cfg, const char *topic, const char *ce_type,
+                       const char *command_id, int64_t issued_at_ms, const char *json, char *err,
+                       size_t errlen)
+{
+    struct p2p_envelope env;
+    memset(&env, 0, sizeof env);
+    snprintf(env.id, sizeof env.id, "%s", command_id);
+    snprintf(env.source, sizeof env.source, "urn:p2p:gateway");
+    snprintf(env.type, sizeof env.type, "%s", ce_type);
+    snprintf(env.correlation_id, sizeof env.correlation_id, "%s", command_id);
+    p2p_envelope_set_time(&env, issued_at_ms);
+    return command_bus_append(topic, cfg->market, &env, json, err, errlen);
 }
 
 int command_bus_send(const char *topic, const char *key, const struct p2p_envelope *env,

@@ -8,6 +8,7 @@
 #define P2P_COMMAND_BUS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "common/p2p_config.h"
 #include "common/p2p_envelope.h"
@@ -21,6 +22,13 @@ void command_bus_stop(void);
  * Returns 0 when acknowledged, -1 with a reason in err otherwise. */
 int command_bus_append(const char *topic, const char *key, const struct p2p_envelope *env,
                        const char *json, char *err, size_t errlen);
+
+/* Appends a command of CloudEvents type `ce_type` (its id is command_id,
+ * its time issued_at_ms) to `topic`, keyed by the market, and waits for the
+ * broker like command_bus_append. Returns 0, or -1 with err. */
+int command_bus_submit(const struct p2p_config *cfg, const char *topic, const char *ce_type,
+                       const char *command_id, int64_t issued_at_ms, const char *json, char *err,
+                       size_t errlen);
 
 /* Queues one record without waiting for the broker (for clock ticks, which
  * are worthless once late and repeated anyway). Returns 0 when queued. */

@@ -15,6 +15,7 @@
 #include "gateway/metrics.h"
 #include "gateway/offers_api.h"
 #include "gateway/pg_pool.h"
+#include "gateway/profile_api.h"
 #include "gateway/ticker.h"
 
 #define HTTP_THREADS "32"
@@ -104,6 +105,7 @@ int main(void)
     mg_set_request_handler(ctx, "/metrics$", metrics, NULL);
     mg_set_request_handler(ctx, "/seller/offers", offers_api_seller, &cfg);
     mg_set_request_handler(ctx, "/api/offers", offers_api_public, &cfg);
+    mg_set_request_handler(ctx, "/api/profile", profile_api, &cfg);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
     if (ticker_start(&cfg)) {

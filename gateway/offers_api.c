@@ -107,15 +107,9 @@ static int create_offer(struct mg_connection *c, const struct p2p_config *cfg)
     char *json = offer_command_encode(&cmd);
     if (!json)
         return http_reply_error(c, 503, "unavailable", NULL, "out of memory, retry later");
-    struct p2p_envelope env;
-    memset(&env, 0, sizeof env);
-    snprintf(env.id, sizeof env.id, "%s", cmd.command_id);
-    snprintf(env.source, sizeof env.source, "urn:p2p:gateway");
-    snprintf(env.type, sizeof env.type, "%s", CE_OFFER_SUBMIT);
-    snprintf(env.correlation_id, sizeof env.correlation_id, "%s", cmd.command_id);
-    p2p_envelope_set_time(&env, now);
     char err[256];
-    int rc = command_bus_append(cfg->topic_offers, cfg->market, &env, json, err, sizeof err);
+    int rc = command_bus_submit(cfg, cfg->topic_offers, CE_OFFER_SUBMIT, cmd.command_id, now, json,
+                                err, sizeof err);
     free(json);
     if (rc)
         return http_reply_error(c, 503, "unavailable", NULL, "%s; nothing was recorded, retry later",
