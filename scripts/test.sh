@@ -28,5 +28,8 @@ export P2P_SOURCE_ROOT="$ROOT"
 step "running tests"
 meson test -C "$P2P_BUILD" --print-errorlogs --num-processes 2 "$@"
 status=$?
+cleanup >/dev/null 2>&1
+trap - EXIT
+# The summary is the last line (CI reads it).
 "$PY" "$ROOT/scripts/test_summary.py" "$P2P_BUILD/meson-logs/testlog.json"
 exit $status
