@@ -10,6 +10,8 @@
 #define P2P_TEST_ENGINE_FIXTURES_H
 
 #include <check.h>
+
+#include "check_run.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -425,11 +427,7 @@ static inline void membuf_free(struct membuf *m)
 
 static inline int fx_run(Suite *s)
 {
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }
 
 #endif

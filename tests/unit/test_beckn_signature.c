@@ -1,6 +1,8 @@
 /* Beckn HTTP signatures (gateway/beckn/signature.c): the published vectors of
  * beckn.md §4.3, verification failures, and header parsing edge cases. */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,9 +492,5 @@ int main(void)
     tcase_add_test(tc, parse_rejects_overlong_values);
     tcase_add_test(tc, error_codes_and_statuses);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

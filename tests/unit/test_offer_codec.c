@@ -1,6 +1,8 @@
 /* The offer command/event wire format (engine/offer_codec.c): round trips,
  * and malformed commands reported with the field at fault. */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,9 +99,5 @@ int main(void)
     tcase_add_test(tc, malformed_commands_name_the_field);
     tcase_add_test(tc, events_round_trip);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -1,6 +1,8 @@
 /* The offer listing rules of product.md §3 (engine/core/offer.c) and the
  * engine core's decisions (engine/core/engine.c). */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,9 +168,5 @@ int main(void)
     tcase_add_test(tc, engine_judges_at_the_command_time);
     tcase_add_test(tc, source_types_are_the_beckn_enum);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }

@@ -1,5 +1,7 @@
 /* RFC 3339 UTC parsing and formatting (common/p2p_time.c). */
 #include <check.h>
+
+#include "check_run.h"
 #include <stdlib.h>
 
 #include "common/p2p_time.h"
@@ -52,9 +54,5 @@ int main(void)
     tcase_add_test(tc, rejects_non_utc_and_impossible_dates);
     tcase_add_test(tc, formats_round_trip);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return check_run(s);
 }
