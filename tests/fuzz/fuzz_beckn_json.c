@@ -1,7 +1,8 @@
 /* libFuzzer target: untrusted JSON bodies through common/p2p_json.c, read the
  * way a Beckn receiver reads them: parse as an object (depth-limited), then
- * take the string fields of `context` and a few nested ones. Deliberately
- * generic; the Beckn message parser proper gets its own target later.
+ * take the string fields of `context` and a few nested ones, and run the Beckn
+ * context reader and receiver checks (gateway/beckn/message.c) on it: every
+ * refusal must be a NACK naming a path, and every NACK body must be JSON.
  * Built and run by tests/fuzz/run.sh. */
 #include <jansson.h>
 #include <stdint.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "common/p2p_json.h"
+#include "gateway/beckn/message.h"
 
 static void check(int cond, const char *what)
 {
@@ -60,6 +62,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_t *ctx = json_object_get(root, "context");
     if (json_is_object(ctx))
         read_context(ctx);
+    struct beckn_context bc;
+    struct beckn_nack nk;
+    memset(&nk, 0, sizeof nk);
+    int rc = beckn_context_read(root, &bc, &nk);
+    if (rc == 0)
+        rc = beckn_context_check(&bc, "select", "bpp.example.com", BECKN_AS_BPP, 1728036910000LL,
+                                 5000, &nk);
+    if (rc != 0) {
+        check(nk.paths[0] != '\0' && nk.code[0] != '\0' && nk.http_status == 400, "nack filled");
+        char *body = beckn_nack_body(&nk);
+        json_t *parsed = body ? json_loads(body, 0, NULL) : NULL;
+        check(parsed != NULL, "nack body is JSON");
+        json_decref(parsed);
+        free(body);
+    }
     /* Serialising what was accepted must work and re-parse to an equal value. */
     char *text = json_dumps(root, JSON_COMPACT);
     if (text) {

@@ -22,7 +22,7 @@ read -r -a DEPS <<<"$(pkg-config --cflags --libs libsodium jansson)"
 # target -> extra sources and dictionary
 declare -A SRCS=(
   [fuzz_signature_header]="gateway/beckn/signature.c"
-  [fuzz_beckn_json]="common/p2p_json.c"
+  [fuzz_beckn_json]="common/p2p_json.c gateway/beckn/message.c common/p2p_time.c"
 )
 declare -A DICTS=(
   [fuzz_signature_header]="signature_header.dict"
