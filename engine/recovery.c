@@ -141,8 +141,9 @@ static rd_kafka_message_t *fetch(rd_kafka_queue_t *q, int64_t offset)
         }
         if (m->offset == offset)
             return m;
+        int64_t got = m->offset;
         rd_kafka_message_destroy(m);
-        if (m->offset > offset)
+        if (got > offset) /* the named record is not in the log: it was altered */
             return NULL;
     }
 }
