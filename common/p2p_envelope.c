@@ -16,6 +16,13 @@ rd_kafka_resp_err_t p2p_envelope_produce(rd_kafka_t *rk, const char *topic, cons
                                          const struct p2p_envelope *env, const char *value,
                                          size_t len, void *opaque)
 {
+    return p2p_envelope_produce_to(rk, topic, RD_KAFKA_PARTITION_UA, key, env, value, len, opaque);
+}
+
+rd_kafka_resp_err_t p2p_envelope_produce_to(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                            const char *key, const struct p2p_envelope *env,
+                                            const char *value, size_t len, void *opaque)
+{
     rd_kafka_headers_t *h = rd_kafka_headers_new(7);
     rd_kafka_header_add(h, "ce_specversion", -1, "1.0", -1);
     rd_kafka_header_add(h, "ce_id", -1, env->id, -1);
@@ -25,7 +32,8 @@ rd_kafka_resp_err_t p2p_envelope_produce(rd_kafka_t *rk, const char *topic, cons
     rd_kafka_header_add(h, "content-type", -1, "application/json", -1);
     rd_kafka_header_add(h, "ce_correlationid", -1, env->correlation_id, -1);
     rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_KEY((key), (strlen(key))),
+        rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_KEY((key), (strlen(key))),
         RD_KAFKA_V_VALUE(((void *)value), (len)), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
         RD_KAFKA_V_HEADERS(h), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     if (err) /* on failure the headers stay ours */

@@ -28,6 +28,11 @@ rd_kafka_resp_err_t p2p_envelope_produce(rd_kafka_t *rk, const char *topic, cons
                                          const struct p2p_envelope *env, const char *value,
                                          size_t len, void *opaque);
 
+/* The same into one chosen partition (instead of the key's). */
+rd_kafka_resp_err_t p2p_envelope_produce_to(rd_kafka_t *rk, const char *topic, int32_t partition,
+                                            const char *key, const struct p2p_envelope *env,
+                                            const char *value, size_t len, void *opaque);
+
 /* Reads the CloudEvents headers of a consumed record. Returns 0, or -1 when
  * ce_type or ce_id is missing (the record is not one of ours). */
 int p2p_envelope_read(const rd_kafka_message_t *msg, struct p2p_envelope *env);

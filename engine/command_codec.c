@@ -62,6 +62,9 @@ static int dec_named_lines(const json_t *lines, struct command *c, struct p2p_vi
             return json_is_object(line)
                        ? -1
                        : p2p_violate(v, "wrong_type", "lines", "each line must be an object");
+        if (c->lines[k].quantity_wh < 1 || c->lines[k].quantity_wh > OFFER_MAX_WH)
+            return p2p_violate(v, "invalid_field", "lines",
+                               "each line's quantity_wh must be between 1 and %d Wh", OFFER_MAX_WH);
     }
     c->nlines = (int32_t)json_array_size(lines);
     return 0;

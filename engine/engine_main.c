@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "common/p2p_envelope.h"
+#include "common/p2p_json.h"
 #include "common/p2p_kafka.h"
 #include "common/p2p_log.h"
 #include "common/p2p_time.h"
@@ -78,8 +79,11 @@ static int produce(struct engine_process *p, enum output_topic topic, const char
     snprintf(env.correlation_id, sizeof env.correlation_id, "%s", correlation);
     p2p_envelope_set_time(&env, at_ms);
     rd_kafka_resp_err_t err;
-    while ((err = p2p_envelope_produce(p->producer, p->out_topics[topic], key, &env, json,
-                                       strlen(json), opaque)) == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+    /* the sequence log is one ordered partition, whatever the topic has */
+    int32_t partition = topic == OUT_SEQUENCE ? 0 : RD_KAFKA_PARTITION_UA;
+    while ((err = p2p_envelope_produce_to(p->producer, p->out_topics[topic], partition, key, &env,
+                                          json, strlen(json), opaque)) ==
+           RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(p->producer, 10);
     if (err)
         p2p_log(P2P_ERROR, "produce_failed", "%s: %s", ce_type, rd_kafka_err2str(err));
@@ -89,6 +93,16 @@ static int produce(struct engine_process *p, enum output_topic topic, const char
 /* A command that could not be read (or is for another market) is answered
  * with a rejection the core never sees: it changes no state. The event goes
  * to the events topic of the family the input topic belongs to. */
+/* Bytes from a record we could not read may be anything: keep printable
+ * ASCII only, so the rejection always encodes as JSON (a failure to encode
+ * would abort the batch and stall the engine on this record forever). */
+static void printable(char *s)
+{
+    for (; *s; s++)
+        if (*s < ' ' || *s > '~')
+            *s = '?';
+}
+
 static void reject_unreadable(struct engine_process *p, int input, const struct command *cmd,
                               const struct p2p_violation *why)
 {
@@ -105,6 +119,11 @@ static void reject_unreadable(struct engine_process *p, int input, const struct 
         snprintf(ev->u.rejected.actor_id, ENGINE_ID_LEN, "%s", cmd->u.offer.seller_id);
     }
     ev->u.rejected.reason = *why;
+    printable(ev->u.rejected.subject_id);
+    printable(ev->u.rejected.actor_id);
+    printable(ev->u.rejected.reason.code);
+    printable(ev->u.rejected.reason.field);
+    printable(ev->u.rejected.reason.message);
     p->unreadable_family = input >= 0 ? family[input] : CMD_TICK;
 }
 
@@ -152,7 +171,16 @@ int process_record(struct engine_process *p, const rd_kafka_message_t *m, bool l
         p->next_offset[input][m->partition] = m->offset + 1;
     struct event_origin o;
     memset(&o, 0, sizeof o);
-    snprintf(o.command_id, sizeof o.command_id, "%s", cmd.command_id[0] ? cmd.command_id : env.id);
+    /* An unreadable command's id: its ce_id header if that is an id, else
+     * its position in the log ("<topic>:<partition>:<offset>"), which names
+     * the cause just as well and is the same on every replay. */
+    if (cmd.command_id[0])
+        snprintf(o.command_id, sizeof o.command_id, "%s", cmd.command_id);
+    else if (p2p_id_valid(env.id, sizeof o.command_id - 1))
+        snprintf(o.command_id, sizeof o.command_id, "%s", env.id);
+    else
+        snprintf(o.command_id, sizeof o.command_id, "%s:%d:%lld", topic, (int)m->partition,
+                 (long long)m->offset);
     snprintf(o.market, sizeof o.market, "%s", p->cfg.market); /* never echo an unchecked market */
     snprintf(o.topic, sizeof o.topic, "%s", topic);
     o.partition = m->partition;

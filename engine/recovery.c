@@ -88,7 +88,8 @@ int engine_snapshot_write(struct engine_process *p)
 }
 
 /* Loads the snapshot file into p. Returns 1 when loaded, 0 when there is none,
- * -1 when it exists but cannot be used (then the full log is replayed). */
+ * -1 when it exists but cannot be used (then the full log is replayed), -2
+ * when it was taken under other engine parameters. */
 static int snapshot_read(struct engine_process *p)
 {
     FILE *f = fopen(p->snapshot_path, "rb");
@@ -110,8 +111,10 @@ static int snapshot_read(struct engine_process *p)
         else
             p->next_offset[pos.topic][pos.partition] = pos.offset;
     }
-    if (rc == 1 && engine_snapshot_load(&p->core, file_read, f))
-        rc = -1;
+    if (rc == 1) {
+        int loaded = engine_snapshot_load(&p->core, file_read, f);
+        rc = loaded == -2 ? -2 : loaded ? -1 : 1;
+    }
     fclose(f);
     if (rc == 1)
         sodium_bin2hex(p->chain_hex, sizeof p->chain_hex, p->chain, sizeof p->chain);
@@ -275,6 +278,14 @@ int engine_recover(struct engine_process *p)
     }
     reset(p);
     int loaded = snapshot_read(p);
+    if (loaded == -2) {
+        p2p_log(P2P_ERROR, "rules_changed",
+                "%s was taken under other trading rules (fees, TTL, weights, trust, market rules); "
+                "the log can only be replayed under the rules it was written with: restore them, "
+                "or start a new market (new P2P_ENGINE_ID and topics)",
+                p->snapshot_path);
+        return -1;
+    }
     if (loaded < 0) {
         p2p_log(P2P_WARN, "snapshot_unusable", "%s cannot be used; replaying the whole log",
                 p->snapshot_path);

@@ -51,9 +51,20 @@ int http_reply_error(struct mg_connection *c, int status, const char *code, cons
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
-    if (err)
-        json_object_set_new(err, "field", field ? json_string(field) : json_null());
+    /* A message cut mid-character (or echoing bad bytes) is not valid UTF-8:
+     * keep its ASCII so the client still gets the 4xx, not a 500. */
+    json_t *text = json_string(msg);
+    if (!text) {
+        for (char *q = msg; *q; q++)
+            if ((unsigned char)*q > 0x7e || (unsigned char)*q < 0x20)
+                *q = '?';
+        text = json_string(msg);
+    }
+    json_t *err = json_pack("{s:s, s:o}", "code", code, "message", text);
+    if (err) {
+        json_t *f = field ? json_string(field) : json_null();
+        json_object_set_new(err, "field", f ? f : json_string("?"));
+    }
     return http_reply_json(c, status, err ? json_pack("{s:o}", "error", err) : NULL);
 }
 
@@ -101,5 +112,5 @@ int http_query(struct mg_connection *c, const char *name, char *out, size_t cap)
     if (!qs)
         return -1;
     int n = mg_get_var(qs, strlen(qs), name, out, cap);
-    return n >= 0 ? n : -1;
+    return n >= 0 ? n : n == -2 ? -2 : -1;
 }

@@ -32,7 +32,8 @@ int http_reply_violation(struct mg_connection *c, int status, const struct p2p_v
 int http_reply_text(struct mg_connection *c, int status, const char *content_type,
                     const char *body, size_t len);
 
-/* Copies the value of query parameter `name` into out; returns its length or -1. */
+/* Copies the value of query parameter `name` into out; returns its length,
+ * -1 when absent, -2 when longer than cap - 1 (callers answer 400). */
 int http_query(struct mg_connection *c, const char *name, char *out, size_t cap);
 
 #endif

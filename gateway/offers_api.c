@@ -186,12 +186,17 @@ static int reply_offer_list(struct mg_connection *c, PGresult *r)
 static int list_open_offers(struct mg_connection *c, const struct p2p_config *cfg)
 {
     char seller[USER_ID_BUF], limit_text[16], after[24];
-    int has_seller = http_query(c, "seller_id", seller, sizeof seller) > 0;
+    int seller_len = http_query(c, "seller_id", seller, sizeof seller);
+    int has_seller = seller_len > 0;
+    int limit_len = http_query(c, "limit", limit_text, sizeof limit_text);
+    if (seller_len == -2)
+        return http_reply_error(c, 400, "invalid_field", "seller_id",
+                                "seller_id has at most %d characters", USER_ID_BUF - 1);
     long limit = 100;
-    if (http_query(c, "limit", limit_text, sizeof limit_text) >= 0) {
+    if (limit_len == -2 || limit_len >= 0) {
         char *end;
-        limit = strtol(limit_text, &end, 10);
-        if (*end || limit < 1 || limit > 500)
+        limit = limit_len == -2 ? -1 : strtol(limit_text, &end, 10);
+        if (limit_len == -2 || *end || limit < 1 || limit > 500)
             return http_reply_error(c, 400, "invalid_field", "limit",
                                     "limit must be an integer from 1 to 500");
     }
@@ -269,8 +274,10 @@ int offers_api_public(struct mg_connection *c, void *cbdata)
     const char *rest = ri->local_uri + strlen("/api/offers");
     if (*rest == '\0' || strcmp(rest, "/") == 0)
         return list_open_offers(c, cfg);
+    if (*rest != '/') /* "/api/offersXYZ" is not ours */
+        return http_reply_error(c, 404, "not_found", NULL, "no such endpoint");
     rest++;
-    if (strlen(rest) > 64 || strchr(rest, '/'))
+    if (!p2p_id_valid(rest, 64))
         return http_reply_error(c, 404, "not_found", "offer_id", "no such offer");
     return get_offer(c, rest);
 }

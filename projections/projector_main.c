@@ -163,6 +163,8 @@ static int apply_message(struct projector *p, const rd_kafka_message_t *m)
     struct p2p_envelope env;
     struct offer_event ev;
     struct p2p_violation why;
+    memset(&why, 0, sizeof why);
+    p2p_violate(&why, "unknown_type", "ce_type", "the record lacks CloudEvents headers");
     if (p2p_envelope_read(m, &env) ||
         offer_event_decode(env.type, m->payload, m->len, &ev, &why)) {
         p2p_log(P2P_WARN, "event_skipped", "offset %lld (%s): %s", (long long)m->offset, env.type,

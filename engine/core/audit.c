@@ -125,7 +125,12 @@ int engine_snapshot_save(const struct engine *e, engine_write_fn write, void *ct
 int engine_snapshot_load(struct engine *e, engine_read_fn read, void *ctx)
 {
     struct snapshot_header h;
-    if (read(ctx, &h, sizeof h) || h.magic != SNAPSHOT_MAGIC || h.version != SNAPSHOT_VERSION ||
+    if (read(ctx, &h, sizeof h))
+        return -1;
+    if (h.magic == SNAPSHOT_MAGIC && h.version == SNAPSHOT_VERSION &&
+        memcmp(&h.params, &e->p, sizeof h.params) != 0)
+        return -2; /* taken under other rules: replaying with these would diverge */
+    if (h.magic != SNAPSHOT_MAGIC || h.version != SNAPSHOT_VERSION ||
         h.sizes[0] != sizeof(struct participant) || h.sizes[1] != sizeof(struct offer_entry) ||
         h.sizes[2] != sizeof(struct order_entry) || h.sizes[3] != sizeof(struct fill_entry) ||
         h.sizes[4] != sizeof(struct snapshot_header) || h.nslots != e->nslots ||

@@ -168,7 +168,8 @@ int engine_check_invariants(const struct engine *e, char *msg, size_t len);
 
 /* Snapshot: the state as bytes, through the caller's writer/reader (the core
  * does no I/O itself). Load requires an engine created with capacities at
- * least those of the snapshot. Return 0 or -1. */
+ * least those of the snapshot. Return 0 or -1; load returns -2 when the
+ * snapshot was taken under other engine parameters (rules, fees, weights). */
 typedef int (*engine_write_fn)(void *ctx, const void *buf, size_t len);
 typedef int (*engine_read_fn)(void *ctx, void *buf, size_t len);
 int engine_snapshot_save(const struct engine *e, engine_write_fn write, void *ctx);
