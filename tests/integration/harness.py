@@ -381,14 +381,7 @@ class CommandProducer:
         if command_id is None:
             command_id = (value.get("command_id") if isinstance(value, dict)
                           else None) or str(uuid.uuid4())
-        h = {"ce_specversion": "1.0", "ce_id": command_id,
-             "ce_source": "urn:p2p:test", "ce_type": ce_type,
-             "ce_time": ms_to_rfc3339(time_ms if time_ms else now_ms(),
-                                      millis=True),
-             "content-type": "application/json",
-             "ce_correlationid": command_id}
-        h.update(headers or {})
-        hlist = [(k, v.encode()) for k, v in h.items() if v is not None]
+        hlist = command_headers(ce_type, command_id, time_ms, headers)
         raw = value if isinstance(value, bytes) else json.dumps(value).encode()
 
         def cb(err, msg):
