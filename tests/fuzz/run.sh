@@ -23,13 +23,15 @@ read -r -a DEPS <<<"$(pkg-config --cflags --libs libsodium jansson)"
 declare -A SRCS=(
   [fuzz_signature_header]="gateway/beckn/signature.c"
   [fuzz_beckn_json]="common/p2p_json.c gateway/beckn/message.c common/p2p_time.c"
+  [fuzz_jsonpath]="gateway/beckn/jsonpath.c"
 )
 declare -A DICTS=(
   [fuzz_signature_header]="signature_header.dict"
   [fuzz_beckn_json]="beckn_json.dict"
+  [fuzz_jsonpath]="jsonpath.dict"
 )
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(fuzz_signature_header fuzz_beckn_json)
+((${#TARGETS[@]})) || TARGETS=(fuzz_signature_header fuzz_beckn_json fuzz_jsonpath)
 
 mkdir -p "$OUT/artifacts"
 failed=()
