@@ -153,9 +153,13 @@ static int check_context(struct mg_connection *c, const struct beckn_node *node,
     case BECKN_IN_BAP_CALLBACK: side = BECKN_AS_BAP; signer = x->bpp_id; break;
     case BECKN_IN_CDS_DISCOVER: our = x->bpp_id; break; /* a CDS is neither bap nor bpp */
     case BECKN_IN_CDS_PUBLISH: side = BECKN_AS_BAP; our = x->bap_id; signer = x->bpp_id; break;
+    case BECKN_IN_CDS_ON_DISCOVER: side = BECKN_AS_BAP; signer = NULL; break;
+    case BECKN_IN_CDS_ON_PUBLISH: signer = NULL; break;
     }
     if (beckn_context_check(x, action, our, side, in->received_ms, node->skew_s * 1000, &n))
         return beckn_reply_nack(c, node, &n);
+    if (!signer)
+        return 0; /* CDS answers: the handler binds the signer to its transaction */
     enum beckn_auth_error e = beckn_auth_check_signer(&in->auth, signer);
     if (e != BECKN_AUTH_OK)
         return beckn_reply_nackf(c, node, 401, "60000", signer == x->bap_id ? "context.bap_id"

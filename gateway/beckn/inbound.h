@@ -39,6 +39,11 @@ enum beckn_inbound_role {
     BECKN_IN_BAP_CALLBACK, /* /beckn/on_{...}: addressed to our bap_id, signed by bpp_id */
     BECKN_IN_CDS_DISCOVER, /* /beckn/discover: signed by bap_id */
     BECKN_IN_CDS_PUBLISH,  /* /beckn/catalog/publish: signed by bpp_id */
+    /* Answers of a CDS (added by beckn-bap): a CDS is neither bap nor bpp, so
+     * the signer is not bound to a context id here; the handler binds it to
+     * the transaction it answers (and BECKN_CDS_SUBSCRIBER_ID if set). */
+    BECKN_IN_CDS_ON_DISCOVER, /* /beckn/on_discover: addressed to our bap_id */
+    BECKN_IN_CDS_ON_PUBLISH,  /* /beckn/catalog/on_publish: addressed to our bpp_id */
 };
 
 struct beckn_inbound {
