@@ -10,6 +10,8 @@
 
 #include "common/p2p_config.h"
 #include "common/p2p_log.h"
+#include "gateway/beckn/bpp_api.h"
+#include "gateway/beckn/node.h"
 #include "gateway/command_bus.h"
 #include "gateway/http.h"
 #include "gateway/metrics.h"
@@ -65,6 +67,7 @@ static int log_message(const struct mg_connection *c, const char *message)
 int main(void)
 {
     static struct p2p_config cfg;
+    static struct beckn_node beckn;
     char err[512];
     p2p_log_init("gateway");
     signal(SIGTERM, on_signal);
@@ -76,6 +79,10 @@ int main(void)
     }
     if (p2p_config_load(&cfg, err, sizeof err)) {
         p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
+    if (beckn_node_load(&beckn, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_beckn_config", "%s", err);
         return 1;
     }
     if (command_bus_start(&cfg, err, sizeof err)) {
@@ -106,6 +113,7 @@ int main(void)
     mg_set_request_handler(ctx, "/seller/offers", offers_api_seller, &cfg);
     mg_set_request_handler(ctx, "/api/offers", offers_api_public, &cfg);
     mg_set_request_handler(ctx, "/api/profile", profile_api, &cfg);
+    bpp_api_register(ctx, &cfg, &beckn);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
     if (ticker_start(&cfg)) {
@@ -120,6 +128,7 @@ int main(void)
     mg_exit_library();
     command_bus_stop();
     pg_pool_stop();
+    beckn_node_close(&beckn);
     p2p_log(P2P_INFO, "gateway_stopped", "bye");
     return 0;
 }
