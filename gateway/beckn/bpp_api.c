@@ -382,11 +382,11 @@ static int handle_support(struct mg_connection *c, struct beckn_inbound *in)
 }
 
 static const struct endpoint endpoints[] = {
-    {"/beckn/select$", "select", handle_select},    {"/beckn/init$", "init", handle_init},
-    {"/beckn/confirm$", "confirm", handle_confirm}, {"/beckn/status$", "status", handle_status},
-    {"/beckn/cancel$", "cancel", handle_cancel},    {"/beckn/update$", "update", handle_update},
-    {"/beckn/track$", "track", handle_track},       {"/beckn/rating$", "rating", handle_rating},
-    {"/beckn/support$", "support", handle_support},
+    {"/beckn/select", "select", handle_select},    {"/beckn/init", "init", handle_init},
+    {"/beckn/confirm", "confirm", handle_confirm}, {"/beckn/status", "status", handle_status},
+    {"/beckn/cancel", "cancel", handle_cancel},    {"/beckn/update", "update", handle_update},
+    {"/beckn/track", "track", handle_track},       {"/beckn/rating", "rating", handle_rating},
+    {"/beckn/support", "support", handle_support},
 };
 
 static int dispatch(struct mg_connection *c, void *cbdata)

@@ -126,12 +126,20 @@ static int handle_record(PGconn *db, const struct beckn_node *node, const struct
     return rc;
 }
 
+static void log_notice(void *arg, const char *message)
+{
+    (void)arg;
+    p2p_log(P2P_DEBUG, "postgres_notice", "%s", message);
+}
+
 static PGconn *connect_db(const struct p2p_config *cfg)
 {
     for (int attempt = 0; running; attempt++) {
         PGconn *db = PQconnectdb(cfg->pg_conninfo);
-        if (PQstatus(db) == CONNECTION_OK)
+        if (PQstatus(db) == CONNECTION_OK) {
+            PQsetNoticeProcessor(db, log_notice, NULL);
             return db;
+        }
         if (attempt % 10 == 0)
             p2p_log(P2P_WARN, "postgres", "cannot connect: %s", PQerrorMessage(db));
         PQfinish(db);

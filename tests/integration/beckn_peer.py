@@ -337,11 +337,12 @@ def write_registry_file(h, peers, our=None):
     import os
     entries = []
     for p in list(peers) + ([our] if our else []):
-        entries.append({"subscriber_id": p.subscriber_id,
-                        "key_id": p.key_id,
-                        "signing_public_key": p.public_b64,
-                        "type": getattr(p, "role", "BPP"),
-                        "url": getattr(p, "uri", None) or ""})
+        e = {"subscriber_id": p.subscriber_id, "key_id": p.key_id,
+             "signing_public_key": p.public_b64,
+             "type": getattr(p, "role", "BPP")}
+        if getattr(p, "port", None) or getattr(p, "uri", None):
+            e["url"] = p.uri
+        entries.append(e)
     path = os.path.join(h.log_dir, "registry-%s.json" % h.run)
     with open(path, "w") as f:
         json.dump(entries, f, indent=1)
