@@ -10,6 +10,9 @@
 
 #include "common/p2p_config.h"
 #include "common/p2p_log.h"
+#include "gateway/beckn/bap.h"
+#include "gateway/beckn/bpp_api.h"
+#include "gateway/beckn/node.h"
 #include "gateway/command_bus.h"
 #include "gateway/http.h"
 #include "gateway/metrics.h"
@@ -65,6 +68,8 @@ static int log_message(const struct mg_connection *c, const char *message)
 int main(void)
 {
     static struct p2p_config cfg;
+    static struct beckn_node beckn;
+    static struct beckn_bap bap;
     char err[512];
     p2p_log_init("gateway");
     signal(SIGTERM, on_signal);
@@ -76,6 +81,10 @@ int main(void)
     }
     if (p2p_config_load(&cfg, err, sizeof err)) {
         p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
+    if (beckn_node_load(&beckn, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_beckn_config", "%s", err);
         return 1;
     }
     if (command_bus_start(&cfg, err, sizeof err)) {
@@ -106,6 +115,13 @@ int main(void)
     mg_set_request_handler(ctx, "/seller/offers", offers_api_seller, &cfg);
     mg_set_request_handler(ctx, "/api/offers", offers_api_public, &cfg);
     mg_set_request_handler(ctx, "/api/profile", profile_api, &cfg);
+    bap.cfg = &cfg;
+    bap.node = &beckn;
+    if (beckn_bap_register(ctx, &bap, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_beckn_config", "%s", err);
+        return 1;
+    }
+    bpp_api_register(ctx, &cfg, &beckn);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
     if (ticker_start(&cfg)) {
@@ -120,6 +136,7 @@ int main(void)
     mg_exit_library();
     command_bus_stop();
     pg_pool_stop();
+    beckn_node_close(&beckn);
     p2p_log(P2P_INFO, "gateway_stopped", "bye");
     return 0;
 }

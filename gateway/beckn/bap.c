@@ -8,8 +8,8 @@
 #include "common/p2p_log.h"
 
 static const char *const callback_routes[] = {
-    "/beckn/on_select$", "/beckn/on_init$",   "/beckn/on_confirm$",
-    "/beckn/on_status$", "/beckn/on_cancel$", "/beckn/on_update$",
+    "/beckn/on_select", "/beckn/on_init",   "/beckn/on_confirm",
+    "/beckn/on_status", "/beckn/on_cancel", "/beckn/on_update",
 };
 
 int beckn_bap_register(struct mg_context *ctx, struct beckn_bap *bap, char *err, size_t errlen)
@@ -17,13 +17,13 @@ int beckn_bap_register(struct mg_context *ctx, struct beckn_bap *bap, char *err,
     if (bap->node->configured &&
         beckn_bap_settings_load(&bap->settings, bap->node, err, errlen))
         return -1;
-    mg_set_request_handler(ctx, "/beckn/discover$", cds_discover, bap);
-    mg_set_request_handler(ctx, "/beckn/catalog/publish$", cds_catalog_publish, bap);
-    mg_set_request_handler(ctx, "/beckn/catalog/on_publish$", cds_catalog_on_publish, bap);
-    mg_set_request_handler(ctx, "/beckn/on_discover$", bap_on_discover, bap);
+    mg_set_request_handler(ctx, "/beckn/discover", cds_discover, bap);
+    mg_set_request_handler(ctx, "/beckn/catalog/publish", cds_catalog_publish, bap);
+    mg_set_request_handler(ctx, "/beckn/catalog/on_publish", cds_catalog_on_publish, bap);
+    mg_set_request_handler(ctx, "/beckn/on_discover", bap_on_discover, bap);
     for (size_t i = 0; i < sizeof callback_routes / sizeof *callback_routes; i++)
         mg_set_request_handler(ctx, callback_routes[i], bap_on_callback, bap);
-    mg_set_request_handler(ctx, "/api/network/discover$", bap_api_discover, bap);
+    mg_set_request_handler(ctx, "/api/network/discover", bap_api_discover, bap);
     mg_set_request_handler(ctx, "/api/network/orders", bap_api_orders, bap);
     return 0;
 }

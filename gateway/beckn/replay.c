@@ -47,3 +47,15 @@ long beckn_replay_purge(PGconn *db, int64_t now_ms)
     PQclear(r);
     return n;
 }
+
+int beckn_replay_forget(PGconn *db, const char *sender, const char *message_id)
+{
+    const char *params[2] = {sender, message_id};
+    PGresult *r = PQexecParams(db,
+                               "delete from beckn_inbound_messages where sender = $1"
+                               " and message_id = $2",
+                               2, NULL, params, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+    PQclear(r);
+    return ok ? 0 : -1;
+}

@@ -26,6 +26,11 @@ enum beckn_replay_result beckn_replay_record(PGconn *db, const char *sender,
                                              const char *transaction_id, int64_t now_ms,
                                              int64_t expires_at_ms, char *err, size_t errlen);
 
+/* Forgets one message (when the request it carried could not be accepted
+ * for a passing reason, so the sender may retry with the same id).
+ * Returns 0 or -1. */
+int beckn_replay_forget(PGconn *db, const char *sender, const char *message_id);
+
 /* Deletes rows expired before now_ms. Returns the number deleted or -1. */
 long beckn_replay_purge(PGconn *db, int64_t now_ms);
 

@@ -51,6 +51,7 @@ BINARIES = {
     "engine": os.path.join(BUILD_ROOT, "engine", "p2p-engine"),
     "projector": os.path.join(BUILD_ROOT, "projections", "p2p-projector"),
     "gateway": os.path.join(BUILD_ROOT, "gateway", "p2p-gateway"),
+    "beckn-worker": os.path.join(BUILD_ROOT, "gateway", "beckn", "p2p-beckn-worker"),
 }
 
 MARKET = "default"

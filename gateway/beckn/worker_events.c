@@ -1,0 +1,385 @@
+/* worker_events.c - engine events -> Beckn callbacks and state (worker_events.h). */
+#include "gateway/beckn/worker_events.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/p2p_log.h"
+#include "common/p2p_time.h"
+#include "gateway/beckn/beckn_order.h"
+#include "gateway/beckn/callbacks.h"
+#include "gateway/beckn/outbox.h"
+
+/* The Beckn request behind a command (a beckn_commands row). */
+struct request {
+    char command_id[128];
+    char action[40];
+    char order_id[BECKN_ORDER_ID_BUF];
+    char buyer_id[BECKN_BUYER_ID_BUF];
+    struct beckn_reply_to to;
+    json_t *order; /* request's message.order (owned) */
+};
+
+struct ctx {
+    PGconn *db;
+    const struct beckn_node *node;
+    const char *currency;
+    char *err;
+    size_t errlen;
+};
+
+static int sql(struct ctx *x, const char *q, int n, const char *const *p)
+{
+    PGresult *r = PQexecParams(x->db, q, n, NULL, p, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        snprintf(x->err, x->errlen, "%s", PQerrorMessage(x->db));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* 1 found, 0 not ours, -1 error. */
+static int find_request(struct ctx *x, const char *cid, struct request *rq)
+{
+    const char *p[1] = {cid};
+    PGresult *r = PQexecParams(x->db,
+                               "select action, transaction_id, message_id, bap_id, bap_uri, domain,"
+                               " order_id, buyer_id, request_order from beckn_commands"
+                               " where command_id = $1",
+                               1, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(x->err, x->errlen, "%s", PQerrorMessage(x->db));
+        PQclear(r);
+        return -1;
+    }
+    int found = PQntuples(r) == 1;
+    if (found) {
+        snprintf(rq->command_id, sizeof rq->command_id, "%s", cid);
+        snprintf(rq->action, sizeof rq->action, "%s", PQgetvalue(r, 0, 0));
+        snprintf(rq->to.transaction_id, sizeof rq->to.transaction_id, "%s", PQgetvalue(r, 0, 1));
+        snprintf(rq->to.message_id, sizeof rq->to.message_id, "%s", PQgetvalue(r, 0, 2));
+        snprintf(rq->to.bap_id, sizeof rq->to.bap_id, "%s", PQgetvalue(r, 0, 3));
+        snprintf(rq->to.bap_uri, sizeof rq->to.bap_uri, "%s", PQgetvalue(r, 0, 4));
+        snprintf(rq->to.domain, sizeof rq->to.domain, "%s", PQgetvalue(r, 0, 5));
+        snprintf(rq->order_id, sizeof rq->order_id, "%s", PQgetvalue(r, 0, 6));
+        snprintf(rq->buyer_id, sizeof rq->buyer_id, "%s", PQgetvalue(r, 0, 7));
+        rq->order = json_loads(PQgetvalue(r, 0, 8), JSON_DECODE_ANY, NULL);
+    }
+    PQclear(r);
+    return found;
+}
+
+/* Queues on_<action> for the request; steals message and error. */
+static int send_callback(struct ctx *x, const struct request *rq, json_t *message, json_t *error)
+{
+    char on_action[48], url[600], key[200];
+    snprintf(on_action, sizeof on_action, "on_%s", rq->action);
+    char *body = beckn_callback_body(x->node, &rq->to, on_action, p2p_now_ms(), message, error);
+    if (!body) {
+        snprintf(x->err, x->errlen, "out of memory building %s", on_action);
+        return -1;
+    }
+    if (beckn_callback_url(rq->to.bap_uri, on_action, url, sizeof url)) {
+        p2p_log(P2P_WARN, "beckn_callback_unroutable", "bap_uri of %s is too long", rq->command_id);
+        free(body);
+        return 0;
+    }
+    snprintf(key, sizeof key, "%s/%s", rq->command_id, on_action);
+    struct beckn_outbox_item item = {key, url, on_action, rq->to.transaction_id, rq->to.message_id,
+                                     body};
+    int rc = beckn_outbox_enqueue(x->db, &item, p2p_now_ms(), x->err, x->errlen);
+    free(body);
+    return rc < 0 ? -1 : 0;
+}
+
+static json_t *order_copy(const struct request *rq)
+{
+    return json_is_object(rq->order) ? json_deep_copy(rq->order) : json_object();
+}
+
+static int on_select(struct ctx *x, const struct request *rq, const json_t *ev)
+{
+    json_t *order = order_copy(rq);
+    if (beckn_price_order(order, ev, x->currency)) {
+        json_decref(order);
+        return send_callback(x, rq, json_pack("{s:O}", "order", rq->order),
+                             beckn_error_json("40000", "the quote does not match the request", ""));
+    }
+    return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
+}
+
+static int store_order(struct ctx *x, const struct request *rq, const json_t *ev, json_t *order)
+{
+    char *text = json_dumps(order, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    char amount[24], fee[24], total[24], now[24];
+    snprintf(amount, sizeof amount, "%lld", (long long)json_integer_value(json_object_get(ev, "amount")));
+    snprintf(fee, sizeof fee, "%lld", (long long)json_integer_value(json_object_get(ev, "fee")));
+    snprintf(total, sizeof total, "%lld", (long long)json_integer_value(json_object_get(ev, "total")));
+    snprintf(now, sizeof now, "%lld", (long long)p2p_now_ms());
+    const char *p[11] = {rq->order_id, rq->to.bap_id, rq->to.bap_uri, rq->to.transaction_id,
+                         rq->to.domain, rq->buyer_id, amount, fee, total, text, now};
+    int rc = text ? sql(x,
+                        "insert into beckn_orders (order_id, bap_id, bap_uri, transaction_id, domain,"
+                        " buyer_id, status, payment_status, amount, fee, total, beckn_order,"
+                        " updated_at_ms) values ($1, $2, $3, $4, $5, $6, 'RESERVED', 'AUTHORIZED',"
+                        " $7::bigint, $8::bigint, $9::bigint, $10, $11::bigint)"
+                        " on conflict (order_id) do nothing",
+                        11, p)
+                  : -1;
+    free(text);
+    size_t i;
+    const json_t *line;
+    json_array_foreach(json_object_get(ev, "lines"), i, line) {
+        char no[8], qty[24], price[24], start[24], end[24];
+        snprintf(no, sizeof no, "%lld", (long long)json_integer_value(json_object_get(line, "line")));
+        snprintf(qty, sizeof qty, "%lld", (long long)json_integer_value(json_object_get(line, "quantity_wh")));
+        snprintf(price, sizeof price, "%lld",
+                 (long long)json_integer_value(json_object_get(line, "price_per_kwh")));
+        snprintf(start, sizeof start, "%lld",
+                 (long long)json_integer_value(json_object_get(line, "delivery_start_ms")));
+        snprintf(end, sizeof end, "%lld",
+                 (long long)json_integer_value(json_object_get(line, "delivery_end_ms")));
+        const char *q[9] = {rq->order_id, no, json_string_value(json_object_get(line, "fill_id")),
+                            json_string_value(json_object_get(line, "offer_id")), qty, price, start,
+                            end, now};
+        if (!rc)
+            rc = sql(x,
+                     "insert into beckn_order_lines (order_id, line, fill_id, offer_id, quantity_wh,"
+                     " price_per_kwh, delivery_start_ms, delivery_end_ms, status, updated_at_ms)"
+                     " values ($1, $2::int, $3, $4, $5::bigint, $6::bigint, $7::bigint, $8::bigint,"
+                     " 'PENDING', $9::bigint) on conflict do nothing",
+                     9, q);
+    }
+    return rc;
+}
+
+static int on_init(struct ctx *x, const struct request *rq, const json_t *ev)
+{
+    json_t *order = order_copy(rq);
+    if (beckn_price_order(order, ev, x->currency)) {
+        json_decref(order);
+        return send_callback(x, rq, json_pack("{s:O}", "order", rq->order),
+                             beckn_error_json("40000", "the reservation does not match the request", ""));
+    }
+    int64_t total = json_integer_value(json_object_get(ev, "total"));
+    json_object_set_new(order, "beckn:orderStatus", json_string("CREATED"));
+    json_object_set_new(order, "beckn:payment",
+                        beckn_payment_json(x->node, json_object_get(order, "beckn:payment"),
+                                           "AUTHORIZED", total, x->currency));
+    char expires[P2P_TIME_BUF];
+    p2p_time_format(json_integer_value(json_object_get(ev, "expires_at_ms")), false, expires);
+    json_t *attrs = json_object_get(order, "beckn:orderAttributes");
+    if (json_is_object(attrs))
+        json_object_set_new(attrs, "reservationExpiresAt", json_string(expires));
+    if (store_order(x, rq, ev, order)) {
+        json_decref(order);
+        return -1;
+    }
+    return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
+}
+
+/* The stored Beckn order, or NULL (not a Beckn order / error: see *failed). */
+static json_t *stored_order(struct ctx *x, const char *order_id, bool *failed)
+{
+    const char *p[1] = {order_id};
+    PGresult *r = PQexecParams(x->db, "select beckn_order from beckn_orders where order_id = $1", 1,
+                               NULL, p, NULL, NULL, 0);
+    *failed = PQresultStatus(r) != PGRES_TUPLES_OK;
+    if (*failed)
+        snprintf(x->err, x->errlen, "%s", PQerrorMessage(x->db));
+    json_t *o = !*failed && PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
+    PQclear(r);
+    return o;
+}
+
+static int save_order(struct ctx *x, const char *order_id, json_t *order, const char *status,
+                      const char *payment_status)
+{
+    char *text = json_dumps(order, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    char now[24];
+    snprintf(now, sizeof now, "%lld", (long long)p2p_now_ms());
+    const char *p[5] = {order_id, text, status, payment_status, now};
+    int rc = text ? sql(x,
+                        "update beckn_orders set beckn_order = $2, status = coalesce($3, status),"
+                        " payment_status = coalesce($4, payment_status), updated_at_ms = $5::bigint"
+                        " where order_id = $1",
+                        5, p)
+                  : -1;
+    free(text);
+    return rc;
+}
+
+static int on_confirm(struct ctx *x, const struct request *rq, const json_t *ev)
+{
+    bool failed;
+    json_t *order = stored_order(x, rq->order_id, &failed);
+    if (failed)
+        return -1;
+    if (!order)
+        order = order_copy(rq);
+    beckn_price_order(order, ev, x->currency);
+    json_object_set_new(order, "beckn:id", json_string(rq->order_id));
+    json_object_set_new(order, "beckn:orderStatus", json_string("CONFIRMED"));
+    if (save_order(x, rq->order_id, order, "CONFIRMED", NULL)) {
+        json_decref(order);
+        return -1;
+    }
+    return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
+}
+
+static int cancelled(struct ctx *x, const struct request *rq, const json_t *ev, const char *status)
+{
+    const char *order_id = json_string_value(json_object_get(ev, "order_id"));
+    int64_t refund = json_integer_value(json_object_get(ev, "refund"));
+    bool failed;
+    json_t *order = order_id ? stored_order(x, order_id, &failed) : NULL;
+    if (order_id && failed)
+        return -1;
+    if (!order)
+        return 0; /* not an order made through Beckn */
+    const char *payment_status = refund > 0 ? "REFUNDED" : "CANCELLED";
+    json_object_set_new(order, "beckn:id", json_string(order_id));
+    json_object_set_new(order, "beckn:orderStatus", json_string("CANCELLED"));
+    json_t *payment = json_object_get(order, "beckn:payment");
+    if (json_is_object(payment)) {
+        json_object_set_new(payment, "beckn:paymentStatus", json_string(payment_status));
+        json_object_set_new(payment, "beckn:amount",
+                            json_pack("{s:s, s:o}", "currency", x->currency, "value",
+                                      beckn_money_json(refund)));
+    }
+    char refund_text[24];
+    snprintf(refund_text, sizeof refund_text, "%lld", (long long)refund);
+    const char *p[2] = {order_id, refund_text};
+    if (save_order(x, order_id, order, status, payment_status) ||
+        sql(x, "update beckn_orders set refund = $2::bigint where order_id = $1", 2, p) ||
+        sql(x, "update beckn_order_lines set status = 'FAILED' where order_id = $1 and status = 'PENDING'",
+            1, p)) {
+        json_decref(order);
+        return -1;
+    }
+    if (rq && strcmp(rq->action, "cancel") == 0)
+        return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
+    json_decref(order);
+    return 0;
+}
+
+static int on_paid(struct ctx *x, const struct request *rq, const json_t *ev)
+{
+    bool failed;
+    json_t *order = stored_order(x, rq->order_id, &failed);
+    if (failed)
+        return -1;
+    if (!order)
+        return 0;
+    int64_t outstanding = json_integer_value(json_object_get(ev, "outstanding"));
+    const char *status = outstanding <= 0 ? "PAID" : "PARTIALLY_PAID";
+    json_t *payment = json_object_get(order, "beckn:payment");
+    if (json_is_object(payment)) {
+        json_object_set_new(payment, "beckn:paymentStatus",
+                            json_string(outstanding <= 0 ? "COMPLETED" : "AUTHORIZED"));
+        json_object_set_new(payment, "beckn:amount",
+                            json_pack("{s:s, s:o}", "currency", x->currency, "value",
+                                      beckn_money_json(json_integer_value(
+                                          json_object_get(ev, "paid_total")))));
+    }
+    json_object_set_new(order, "beckn:id", json_string(rq->order_id));
+    if (save_order(x, rq->order_id, order, NULL, status)) {
+        json_decref(order);
+        return -1;
+    }
+    return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
+}
+
+static int rejected(struct ctx *x, const struct request *rq, const json_t *ev)
+{
+    const json_t *reason = json_object_get(ev, "reason");
+    const char *code = json_string_value(json_object_get(reason, "code"));
+    const char *message = json_string_value(json_object_get(reason, "message"));
+    const char *field = json_string_value(json_object_get(reason, "field"));
+    char text[300];
+    snprintf(text, sizeof text, "%s: %s", code ? code : "rejected", message ? message : "refused");
+    return send_callback(x, rq, json_pack("{s:O}", "order", rq->order ? rq->order : json_null()),
+                         beckn_error_json(beckn_error_code_for(code ? code : ""), text,
+                                          field ? field : ""));
+}
+
+static int line_update(struct ctx *x, const json_t *ev, const char *status)
+{
+    const char *fill = json_string_value(json_object_get(ev, "fill_id"));
+    if (!fill)
+        return 0;
+    char delivered[24], curtailed[24], now[24];
+    snprintf(delivered, sizeof delivered, "%lld",
+             (long long)json_integer_value(json_object_get(ev, "delivered_wh")));
+    snprintf(curtailed, sizeof curtailed, "%lld",
+             (long long)json_integer_value(json_object_get(ev, "curtailed_wh")));
+    snprintf(now, sizeof now, "%lld", (long long)p2p_now_ms());
+    const char *p[5] = {fill, status, delivered, curtailed, now};
+    return sql(x,
+               "update beckn_order_lines set status = $2, delivered_wh = $3::bigint,"
+               " curtailed_wh = $4::bigint, updated_at_ms = $5::bigint where fill_id = $1",
+               5, p);
+}
+
+static int settled(struct ctx *x, const json_t *ev)
+{
+    const char *order_id = json_string_value(json_object_get(ev, "order_id"));
+    const char *p[1] = {order_id};
+    return order_id ? sql(x,
+                          "update beckn_orders set status = case when exists (select 1 from"
+                          " beckn_order_lines l where l.order_id = $1 and (l.status <> 'COMPLETED'"
+                          " or l.delivered_wh < l.quantity_wh)) then 'PARTIALLYFULFILLED' else"
+                          " 'COMPLETED' end where order_id = $1",
+                          1, p)
+                    : 0;
+}
+
+static int expired(struct ctx *x, const json_t *ev)
+{
+    const char *order_id = json_string_value(json_object_get(ev, "order_id"));
+    const char *p[1] = {order_id};
+    return order_id ? sql(x,
+                          "update beckn_orders set status = 'EXPIRED', payment_status = 'CANCELLED'"
+                          " where order_id = $1 and status = 'RESERVED'",
+                          1, p)
+                    : 0;
+}
+
+int beckn_worker_handle(PGconn *db, const struct beckn_node *node, const char *currency,
+                        const char *type, const json_t *ev, const char *cid, char *err,
+                        size_t errlen)
+{
+    struct ctx x = {db, node, currency, err, errlen};
+    if (strcmp(type, "delivery.settled.v1") == 0)
+        return line_update(&x, ev, "COMPLETED");
+    if (strcmp(type, "fill.cancelled.v1") == 0)
+        return line_update(&x, ev, "FAILED");
+    if (strcmp(type, "order.settled.v1") == 0)
+        return settled(&x, ev);
+    if (strcmp(type, "order.expired.v1") == 0)
+        return expired(&x, ev);
+    struct request rq;
+    memset(&rq, 0, sizeof rq);
+    int found = cid && *cid ? find_request(&x, cid, &rq) : 0;
+    if (found < 0)
+        return -1;
+    int rc = 0;
+    if (strcmp(type, "order.cancelled.v1") == 0)
+        rc = cancelled(&x, found ? &rq : NULL, ev, "CANCELLED");
+    else if (!found)
+        rc = 0;
+    else if (strcmp(type, "order.quoted.v1") == 0 && strcmp(rq.action, "select") == 0)
+        rc = on_select(&x, &rq, ev);
+    else if (strcmp(type, "order.reserved.v1") == 0 && strcmp(rq.action, "init") == 0)
+        rc = on_init(&x, &rq, ev);
+    else if (strcmp(type, "order.confirmed.v1") == 0 && strcmp(rq.action, "confirm") == 0)
+        rc = on_confirm(&x, &rq, ev);
+    else if (strcmp(type, "order.paid.v1") == 0 && strcmp(rq.action, "update") == 0)
+        rc = on_paid(&x, &rq, ev);
+    else if (strcmp(type, "order.rejected.v1") == 0 || strcmp(type, "command.rejected.v1") == 0)
+        rc = rejected(&x, &rq, ev);
+    json_decref(rq.order);
+    return rc;
+}
