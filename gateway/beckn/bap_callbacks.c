@@ -296,8 +296,11 @@ int bap_on_callback(struct mg_connection *c, void *cbdata)
 {
     const struct beckn_bap *bap = cbdata;
     const char *uri = mg_get_request_info(c)->local_uri;
-    const char *action = strrchr(uri, '/');
-    action = action ? action + 1 : uri; /* on_select, … (the route guarantees the shape) */
+    const char *prefix = "/beckn/";
+    if (strncmp(uri, prefix, strlen(prefix)) != 0 || strchr(uri + strlen(prefix), '/') ||
+        strncmp(uri + strlen(prefix), "on_", 3) != 0)
+        return beckn_reply_nackf(c, bap->node, 404, "30000", "", "no such Beckn endpoint");
+    const char *action = uri + strlen(prefix); /* on_select, … */
     struct beckn_inbound in;
     int status = beckn_inbound_receive(c, bap->node, action, BECKN_IN_BAP_CALLBACK,
                                        BECKN_BAP_BODY_MAX, &in);

@@ -21,6 +21,7 @@
 #include "common/p2p_log.h"
 #include "common/p2p_time.h"
 #include "gateway/beckn/node.h"
+#include "gateway/beckn/publisher.h"
 #include "gateway/beckn/outbox.h"
 #include "gateway/beckn/replay.h"
 #include "gateway/beckn/worker_events.h"
@@ -176,6 +177,14 @@ static int run(const struct p2p_config *cfg, const struct beckn_node *node)
         PQfinish(db);
         return 1;
     }
+    struct beckn_publisher *publisher; /* our catalog to BECKN_CDS_URL, if set (beckn-bap) */
+    if (beckn_publisher_start(cfg, node, &publisher, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "beckn_publisher", "%s", err);
+        beckn_outbox_sender_stop(sender);
+        rd_kafka_destroy(rk);
+        PQfinish(db);
+        return 1;
+    }
     p2p_log(P2P_INFO, "beckn_worker_started", "reading %s as %s", topic, node->key.subscriber_id);
     int64_t next_purge = 0;
     while (running) {
@@ -198,6 +207,7 @@ static int run(const struct p2p_config *cfg, const struct beckn_node *node)
             next_purge = p2p_now_ms() + PURGE_EVERY_MS;
         }
     }
+    beckn_publisher_stop(publisher);
     beckn_outbox_sender_stop(sender);
     rd_kafka_consumer_close(rk);
     rd_kafka_destroy(rk);
