@@ -254,7 +254,8 @@ static int apply(PGconn *db, struct callback *cb, struct beckn_nack *n)
     char now[24], qty[24], amount[24];
     snprintf(now, sizeof now, "%lld", (long long)cb->in->received_ms);
     snprintf(qty, sizeof qty, "%lld", (long long)cb->got.lines_quantity_wh);
-    snprintf(amount, sizeof amount, "%lld", (long long)cb->got.lines_amount);
+    snprintf(amount, sizeof amount, "%lld",
+             (long long)(cb->got.has_amount ? cb->got.amount : cb->got.lines_amount));
     char last[24];
     snprintf(last, sizeof last, "on_%s", cb->action);
     bool priced = cb->got.nlines > 0;

@@ -104,25 +104,80 @@ static int read_line(const json_t *it, int i, const char *currency, struct bap_l
     return 0;
 }
 
-/* amount from beckn:payment.beckn:amount, else beckn:orderValue. */
-static int read_amount(const json_t *order, const char *currency, struct bap_order *o,
-                       struct beckn_nack *n)
+/* A {currency, value} amount in the order's currency, in minor units. */
+static int read_money(const json_t *amount, const char *currency, const char *path, int64_t *out,
+                      struct beckn_nack *n)
 {
-    const char *path = "message.order.beckn:payment.beckn:amount";
-    const json_t *amount = json_object_get(json_object_get(order, "beckn:payment"), "beckn:amount");
-    if (!amount) {
-        path = "message.order.beckn:orderValue";
-        amount = json_object_get(order, "beckn:orderValue");
-    }
-    if (!amount)
-        return 0;
     const json_t *cur = json_object_get(amount, "currency");
     if (!json_is_string(cur) || strcmp(json_string_value(cur), currency) != 0)
         return refuse(n, path, "the amount must be in %s", currency);
-    if (beckn_units(json_object_get(amount, "value"), beckn_currency_exponent(currency),
-                    &o->amount))
+    if (beckn_units(json_object_get(amount, "value"), beckn_currency_exponent(currency), out))
         return refuse(n, path, "the amount value must be a number >= 0");
-    o->has_amount = true;
+    return 0;
+}
+
+/* Within half a minor unit per line of the exact Σ quantity × price
+ * (exact_milli: thousandths of a minor unit). */
+static bool matches_lines(int64_t minor, int64_t exact_milli, int nlines)
+{
+    int64_t diff = minor * 1000 - exact_milli;
+    return (diff < 0 ? -diff : diff) <= 500LL * nlines;
+}
+
+/* The amounts: beckn:orderValue (its UNIT components, if any, are the
+ * energy; the value is the total due) and beckn:payment.beckn:amount (the
+ * total due). Without orderValue components the total is the energy. */
+static int read_amounts(const json_t *order, struct bap_order *o, bool all_priced,
+                        struct beckn_nack *n)
+{
+    int64_t exact = 0; /* thousandths of a minor unit */
+    for (int k = 0; k < o->nlines; k++)
+        exact += o->lines[k].quantity_wh * o->lines[k].price_per_kwh;
+    bool check_lines = o->nlines > 0 && all_priced;
+    const json_t *value = json_object_get(order, "beckn:orderValue");
+    bool has_value = value != NULL, has_units = false;
+    int64_t total = 0, units = 0, parts = 0;
+    if (has_value) {
+        if (read_money(value, o->currency, "message.order.beckn:orderValue", &total, n))
+            return -1;
+        size_t i;
+        const json_t *c;
+        json_array_foreach(json_object_get(value, "components"), i, c) {
+            int64_t v;
+            if (read_money(c, o->currency, "message.order.beckn:orderValue.components", &v, n))
+                return -1;
+            parts += v;
+            const json_t *type = json_object_get(c, "type");
+            if (json_is_string(type) && strcmp(json_string_value(type), "UNIT") == 0) {
+                units += v;
+                has_units = true;
+            }
+        }
+        if (json_array_size(json_object_get(value, "components")) && parts != total)
+            return refuse(n, "message.order.beckn:orderValue.value",
+                          "the orderValue is %lld minor units but its components add up to %lld",
+                          (long long)total, (long long)parts);
+        int64_t energy = has_units ? units : total;
+        if (check_lines && !matches_lines(energy, exact, o->nlines))
+            return refuse(n, has_units ? "message.order.beckn:orderValue.components"
+                                       : "message.order.beckn:orderValue.value",
+                          "the energy is priced %lld minor units but quantity x price adds up "
+                          "to %lld", (long long)energy, (long long)o->lines_amount);
+    }
+    const json_t *payment =
+        json_object_get(json_object_get(order, "beckn:payment"), "beckn:amount");
+    if (payment) {
+        int64_t paid;
+        if (read_money(payment, o->currency, "message.order.beckn:payment.beckn:amount", &paid, n))
+            return -1;
+        if (has_value ? paid != total : check_lines && !matches_lines(paid, exact, o->nlines))
+            return refuse(n, "message.order.beckn:payment.beckn:amount.value",
+                          "the payment amount is %lld minor units but the order adds up to %lld",
+                          (long long)paid, (long long)(has_value ? total : o->lines_amount));
+        total = paid;
+    }
+    o->has_amount = has_value || payment;
+    o->amount = total;
     return 0;
 }
 
@@ -166,22 +221,7 @@ int bap_order_read(const json_t *order, const char *currency, struct bap_order *
                           "total_quantity is %lld Wh but the lines add up to %lld Wh",
                           (long long)o->total_quantity_wh, (long long)o->lines_quantity_wh);
     }
-    if (read_amount(order, currency, o, n))
+    if (read_amounts(order, o, all_priced, n))
         return -1;
-    if (o->has_amount && o->nlines && all_priced) {
-        int64_t exact = 0; /* in thousandths of a minor unit */
-        for (int k = 0; k < o->nlines; k++)
-            exact += o->lines[k].quantity_wh * o->lines[k].price_per_kwh;
-        int64_t diff = o->amount * 1000 - exact;
-        if (diff < 0)
-            diff = -diff;
-        if (diff > 500LL * o->nlines)
-            return refuse(n, json_object_get(json_object_get(order, "beckn:payment"),
-                                             "beckn:amount")
-                                 ? "message.order.beckn:payment.beckn:amount.value"
-                                 : "message.order.beckn:orderValue.value",
-                          "the amount is %lld minor units but quantity x price adds up to %lld",
-                          (long long)o->amount, (long long)o->lines_amount);
-    }
     return 0;
 }

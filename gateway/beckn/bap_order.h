@@ -3,8 +3,11 @@
  *
  * Purpose:    turn message.order of on_select/on_init/on_confirm/on_status/
  *             on_cancel/on_update into integers (Wh, minor units) and check
- *             the profile's arithmetic: total_quantity = Σ line quantities and
- *             payment amount (or orderValue) = Σ quantity × unit price; read
+ *             the profile's arithmetic: total_quantity = Σ line quantities,
+ *             the energy price = Σ quantity × unit price (the UNIT components
+ *             of beckn:orderValue, or its value when it has no components),
+ *             components add up to orderValue, and the payment amount equals
+ *             orderValue (or, without one, the energy price); read
  *             a discovered beckn:Offer's price and quantity bounds.
  * Guarantees: every refusal is a NACK (400, code 30000) naming the JSON path
  *             under message.order; quantities are kWh on the wire and Wh
@@ -42,7 +45,7 @@ struct bap_order {
     bool has_total_quantity;
     int64_t total_quantity_wh;   /* orderAttributes.total_quantity */
     bool has_amount;
-    int64_t amount;              /* payment amount or orderValue, minor units */
+    int64_t amount;              /* total due: payment amount or orderValue, minor units */
     int64_t lines_quantity_wh;   /* Σ line quantities */
     int64_t lines_amount;        /* Σ per-line half-up amounts, minor units */
 };

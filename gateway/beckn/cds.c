@@ -282,7 +282,11 @@ static int publish_catalogs(PGconn *db, const struct beckn_inbound *in, const js
         check_catalog(cat, (int)i, in, &pc);
         if (pc.stored)
             failed = store_catalog(db, in, json_string_value(json_object_get(cat, "beckn:id")), &pc);
-        failed = failed || !pc.result || json_array_append_new(results, pc.result);
+        if (failed || !pc.result)
+            json_decref(pc.result);
+        else
+            failed = json_array_append_new(results, pc.result);
+        failed = failed || !pc.result;
         json_decref(pc.stored);
     }
     r = beckn_bap_exec(db, failed ? "cds rollback" : "cds commit", failed ? "rollback" : "commit",
