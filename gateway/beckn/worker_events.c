@@ -300,9 +300,13 @@ static int rejected(struct ctx *x, const struct request *rq, const json_t *ev)
     const char *field = json_string_value(json_object_get(reason, "field"));
     char text[300];
     snprintf(text, sizeof text, "%s: %s", code ? code : "rejected", message ? message : "refused");
+    /* an offer we do not have is "offer not found", not "order not found" */
+    const char *beckn_code = code && field && strcmp(code, "not_found") == 0 &&
+                                     strcmp(field, "lines") == 0
+                                 ? "30006"
+                                 : beckn_error_code_for(code ? code : "");
     return send_callback(x, rq, json_pack("{s:O}", "order", rq->order ? rq->order : json_null()),
-                         beckn_error_json(beckn_error_code_for(code ? code : ""), text,
-                                          field ? field : ""));
+                         beckn_error_json(beckn_code, text, field ? field : ""));
 }
 
 static int line_update(struct ctx *x, const json_t *ev, const char *status)

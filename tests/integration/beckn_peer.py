@@ -190,7 +190,7 @@ class BecknPeer(Identity):
 
     @property
     def uri(self):
-        return "http://127.0.0.1:%d/beckn" % self.port
+        return "http://127.0.0.1:%d/beckn" % self.port if self.port else None
 
     def trust(self, identity):
         """Accept signatures of identity (e.g. our OurNode)."""
@@ -340,7 +340,7 @@ def write_registry_file(h, peers, our=None):
         e = {"subscriber_id": p.subscriber_id, "key_id": p.key_id,
              "signing_public_key": p.public_b64,
              "type": getattr(p, "role", "BPP")}
-        if getattr(p, "port", None) or getattr(p, "uri", None):
+        if getattr(p, "uri", None):
             e["url"] = p.uri
         entries.append(e)
     path = os.path.join(h.log_dir, "registry-%s.json" % h.run)

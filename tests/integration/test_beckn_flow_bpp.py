@@ -11,11 +11,13 @@ bytes), shape and arithmetic checked:
   the BAP's, the reservation's expiry; the peer answers the first on_init
   with HTTP 500 and the callback still arrives (retry with backoff);
 * on_confirm: beckn:id = the order id; on_status from the stored state;
-  on_cancel: CANCELLED with the refund;
+  update (the BAP's platform paid) -> on_update COMPLETED for the total;
+  on_cancel: CANCELLED, REFUNDED = total - 10 % cancellation fee per line;
 * a replayed request is refused (409) and causes no second callback; a
   worker killed and restarted re-reads nothing twice (no duplicate outbox
   rows, no duplicate callbacks).
 """
+import copy
 import decimal
 import os
 import sys
@@ -163,15 +165,6 @@ def main():
             ack(st, body, "confirm")
             cb = bap.wait_callback("on_confirm", txn)
             check_context(cb, "on_confirm", ctx, our)
-            payer_supported = os.path.exists(os.path.join(H.SCHEMA_DIR, "commands",
-                                                          "order.payment.v1.json"))
-            if not payer_supported:
-                # The engine cannot charge a remote platform yet: the refusal
-                # must come back as an error callback.
-                err = cb.body.get("error")
-                check(err and err["code"] == "40004", "on_confirm error %r" % err)
-                H.log("engine has no payer support: flow checked up to confirm")
-                return
             check("error" not in cb.body, "on_confirm error %r" % cb.body.get("error"))
             o = cb.body["message"]["order"]
             order_id = o["beckn:id"]
@@ -193,6 +186,20 @@ def main():
                 check(fa["@type"] == "EnergyTradeDelivery" and fa["deliveryStatus"] == "PENDING"
                       and fa["deliveredQuantity"] == 0, "on_status delivery %r" % fa)
 
+            # update: the BAP's platform pays what it owes -> on_update
+            paid = copy.deepcopy(o)
+            paid["beckn:payment"]["beckn:paymentStatus"] = "COMPLETED"
+            paid["beckn:payment"]["beckn:txnRef"] = "utr-" + uuid.uuid4().hex[:12]
+            ctx = B.context("update", bap, our, transaction_id=txn)
+            st, body, _, _ = bap.send(h.port, "update", {"context": ctx, "message": {"order": paid}})
+            ack(st, body, "update")
+            cb = bap.wait_callback("on_update", txn)
+            check_context(cb, "on_update", ctx, our)
+            check("error" not in cb.body, "on_update error %r" % cb.body.get("error"))
+            up = cb.body["message"]["order"]["beckn:payment"]
+            check(up["beckn:paymentStatus"] == "COMPLETED" and money(up["beckn:amount"]["value"]) == total,
+                  "on_update payment %r (expected COMPLETED %d)" % (up, total))
+
             # cancel -> on_cancel
             ctx = B.context("cancel", bap, our, transaction_id=txn)
             st, body, _, _ = bap.send(h.port, "cancel", {"context": ctx, "message": {"order": {"beckn:id": order_id}}})
@@ -202,8 +209,12 @@ def main():
             co = cb.body["message"]["order"]
             check(co["beckn:orderStatus"] == "CANCELLED" and co["beckn:id"] == order_id,
                   "on_cancel order %r" % co)
-            check(co["beckn:payment"]["beckn:paymentStatus"] in ("REFUNDED", "CANCELLED"),
-                  "on_cancel payment %r" % co["beckn:payment"])
+            cancel_fee = sum(half_up(half_up(D(wh) * p / 1000) * D("0.10"))
+                             for p, wh in offers.values())
+            cp = co["beckn:payment"]
+            check(cp["beckn:paymentStatus"] == "REFUNDED"
+                  and money(cp["beckn:amount"]["value"]) == total - cancel_fee,
+                  "on_cancel payment %r (expected REFUNDED %d)" % (cp, total - cancel_fee))
 
             # restart the worker: nothing is turned into callbacks twice
             before = {a: len(bap.callbacks(a, txn)) for a in
