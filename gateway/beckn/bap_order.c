@@ -116,12 +116,12 @@ static int read_money(const json_t *amount, const char *currency, const char *pa
     return 0;
 }
 
-/* Within half a minor unit per line of the exact Σ quantity × price
- * (exact_milli: thousandths of a minor unit). */
-static bool matches_lines(int64_t minor, int64_t exact_milli, int nlines)
+/* The exact Σ quantity × price (exact_milli: thousandths of a minor unit)
+ * rounded once either way, or the per-line half-up sum (ours). */
+static bool matches_lines(int64_t minor, int64_t exact_milli, int64_t per_line)
 {
     int64_t diff = minor * 1000 - exact_milli;
-    return (diff < 0 ? -diff : diff) <= 500LL * nlines;
+    return (diff < 0 ? -diff : diff) <= 500 || minor == per_line;
 }
 
 /* The amounts: beckn:orderValue (its UNIT components, if any, are the
@@ -158,7 +158,7 @@ static int read_amounts(const json_t *order, struct bap_order *o, bool all_price
                           "the orderValue is %lld minor units but its components add up to %lld",
                           (long long)total, (long long)parts);
         int64_t energy = has_units ? units : total;
-        if (check_lines && !matches_lines(energy, exact, o->nlines))
+        if (check_lines && !matches_lines(energy, exact, o->lines_amount))
             return refuse(n, has_units ? "message.order.beckn:orderValue.components"
                                        : "message.order.beckn:orderValue.value",
                           "the energy is priced %lld minor units but quantity x price adds up "
@@ -170,7 +170,7 @@ static int read_amounts(const json_t *order, struct bap_order *o, bool all_price
         int64_t paid;
         if (read_money(payment, o->currency, "message.order.beckn:payment.beckn:amount", &paid, n))
             return -1;
-        if (has_value ? paid != total : check_lines && !matches_lines(paid, exact, o->nlines))
+        if (has_value ? paid != total : check_lines && !matches_lines(paid, exact, o->lines_amount))
             return refuse(n, "message.order.beckn:payment.beckn:amount.value",
                           "the payment amount is %lld minor units but the order adds up to %lld",
                           (long long)paid, (long long)(has_value ? total : o->lines_amount));

@@ -14,7 +14,8 @@
  *             here (rounded to the Wh), prices minor units per kWh. Amounts:
  *             Σ over lines of quantity_wh × price / 1000 rounded half-up per
  *             line (as the engine does); a peer's amount is accepted if it
- *             is within half a minor unit per line of the exact sum.
+ *             is the exact sum rounded once (within half a minor unit) or
+ *             that per-line sum.
  * Pure functions of their inputs. */
 #ifndef P2P_BECKN_BAP_ORDER_H
 #define P2P_BECKN_BAP_ORDER_H

@@ -52,5 +52,5 @@ int beckn_units(const json_t *value, int exponent, int64_t *out)
 
 char *beckn_dumps(const json_t *doc)
 {
-    return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
+    return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
 }
