@@ -102,14 +102,14 @@ static json_t *requests_view(PGconn *db, const char *order_id)
 static const char *const order_columns =
     "select order_id, state, transaction_id, bpp_id, bpp_uri, seller, currency, remote_order_id, "
     "remote_status, payment_status, total_quantity_wh, amount_due, last_action, "
-    "last_callback_at_ms, last_error, beckn_order, created_at_ms, updated_at_ms, domain "
+    "last_callback_at_ms, last_error, beckn_order, created_at_ms, updated_at_ms, refund "
     "from network_orders ";
 
 static json_t *order_row(PGresult *r, int i)
 {
     return json_pack(
         "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, "
-        "s:o}",
+        "s:o, s:I}",
         "order_id", PQgetvalue(r, i, 0), "state", PQgetvalue(r, i, 1), "transaction_id",
         PQgetvalue(r, i, 2), "bpp_id", PQgetvalue(r, i, 3), "bpp_uri", PQgetvalue(r, i, 4),
         "seller", PQgetvalue(r, i, 5), "currency", PQgetvalue(r, i, 6), "remote_order_id",
@@ -118,7 +118,7 @@ static json_t *order_row(PGresult *r, int i)
         int_at(r, i, 11), "last_action", text_or_null(r, i, 12), "last_callback_at",
         time_or_null(r, i, 13), "last_error", json_or_null(r, i, 14), "beckn_order",
         json_or_null(r, i, 15), "created_at", time_or_null(r, i, 16), "updated_at",
-        time_or_null(r, i, 17));
+        time_or_null(r, i, 17), "refund", int_at(r, i, 18));
 }
 
 /* The owner's order as JSON; NULL with *found 0 when absent or not theirs. */

@@ -251,7 +251,8 @@ static int apply(PGconn *db, struct callback *cb, struct beckn_nack *n)
     const char *state = next_state(cb->action, &cb->got, cb->error != NULL);
     char *order_text = cb->order ? beckn_dumps(cb->order) : NULL;
     char *error_text = cb->error ? beckn_dumps(cb->error) : NULL;
-    char now[24], qty[24], amount[24];
+    char now[24], qty[24], amount[24], refund[24];
+    snprintf(refund, sizeof refund, "%lld", (long long)cb->got.refund);
     snprintf(now, sizeof now, "%lld", (long long)cb->in->received_ms);
     snprintf(qty, sizeof qty, "%lld", (long long)cb->got.lines_quantity_wh);
     snprintf(amount, sizeof amount, "%lld",
@@ -263,7 +264,7 @@ static int apply(PGconn *db, struct callback *cb, struct beckn_nack *n)
                             cb->got.status[0] ? cb->got.status : NULL,
                             cb->got.payment_status[0] ? cb->got.payment_status : NULL,
                             priced ? qty : NULL, priced ? amount : NULL, last, now, error_text,
-                            order_text};
+                            order_text, cb->got.has_refund ? refund : NULL};
     PGresult *r = beckn_bap_exec(
         db, "bap apply callback",
         "update network_orders set state = coalesce($2, state), "
@@ -273,8 +274,9 @@ static int apply(PGconn *db, struct callback *cb, struct beckn_nack *n)
         "total_quantity_wh = coalesce($6::bigint, total_quantity_wh), "
         "amount_due = coalesce($7::bigint, amount_due), last_action = $8, "
         "last_callback_at_ms = $9::bigint, updated_at_ms = $9::bigint, "
-        "last_error = $10, beckn_order = coalesce($11, beckn_order) where order_id = $1",
-        11, params);
+        "last_error = $10, beckn_order = coalesce($11, beckn_order), "
+        "refund = coalesce($12::bigint, refund) where order_id = $1",
+        12, params);
     free(order_text);
     free(error_text);
     if (!r)

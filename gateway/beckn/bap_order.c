@@ -166,6 +166,19 @@ static int read_amounts(const json_t *order, struct bap_order *o, bool all_price
     }
     const json_t *payment =
         json_object_get(json_object_get(order, "beckn:payment"), "beckn:amount");
+    bool refunding = strcmp(o->payment_status, "REFUNDED") == 0 ||
+                     strcmp(o->payment_status, "CANCELLED") == 0;
+    if (payment && refunding) { /* the amount is what goes back to the buyer */
+        if (read_money(payment, o->currency, "message.order.beckn:payment.beckn:amount",
+                       &o->refund, n))
+            return -1;
+        if (has_value && o->refund > total)
+            return refuse(n, "message.order.beckn:payment.beckn:amount.value",
+                          "the refund of %lld minor units is more than the order's %lld",
+                          (long long)o->refund, (long long)total);
+        o->has_refund = true;
+        payment = NULL;
+    }
     if (payment) {
         int64_t paid;
         if (read_money(payment, o->currency, "message.order.beckn:payment.beckn:amount", &paid, n))

@@ -7,7 +7,9 @@
  *             the energy price = Σ quantity × unit price (the UNIT components
  *             of beckn:orderValue, or its value when it has no components),
  *             components add up to orderValue, and the payment amount equals
- *             orderValue (or, without one, the energy price); read
+ *             orderValue (or, without one, the energy price) — unless the
+ *             payment is REFUNDED/CANCELLED: then it is the refund, at most
+ *             orderValue; read
  *             a discovered beckn:Offer's price and quantity bounds.
  * Guarantees: every refusal is a NACK (400, code 30000) naming the JSON path
  *             under message.order; quantities are kWh on the wire and Wh
@@ -47,6 +49,8 @@ struct bap_order {
     int64_t total_quantity_wh;   /* orderAttributes.total_quantity */
     bool has_amount;
     int64_t amount;              /* total due: payment amount or orderValue, minor units */
+    bool has_refund;
+    int64_t refund;              /* payment amount when REFUNDED/CANCELLED: back to the buyer */
     int64_t lines_quantity_wh;   /* Σ line quantities */
     int64_t lines_amount;        /* Σ per-line half-up amounts, minor units */
 };

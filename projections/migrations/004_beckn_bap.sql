@@ -72,6 +72,7 @@ create table network_orders (
     payment_status      text,
     total_quantity_wh   bigint  not null,
     amount_due          bigint  not null,  -- Σ quantity × price, minor units (what we owe the BPP)
+    refund              bigint  not null default 0, -- what the BPP pays back (on_cancel), minor units
     last_action         text,              -- last callback accepted (on_select, ...)
     last_callback_at_ms bigint,
     last_error          text,              -- JSON {code,message,paths} of the last refusal

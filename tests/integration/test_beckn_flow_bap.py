@@ -298,7 +298,8 @@ def main():
 
             # cancel
             st, o = api(h, "POST", "/api/network/orders/%s/cancel" % oid)
-            check(st == 200 and o["state"] == "CANCELLED" and o["payment_status"] == "REFUNDED",
+            check(st == 200 and o["state"] == "CANCELLED" and o["payment_status"] == "REFUNDED"
+                  and o["refund"] == 345 and o["amount_due"] == 345,
                   "cancel: %d %r" % (st, o))
             check_request(last_request(bpp, "cancel"), "cancel", our, bpp, txn)
             check_callback_reply(bpp, "cancel")
