@@ -233,8 +233,8 @@ static int read_new_order(const json_t *body, struct new_order *o, struct p2p_vi
 
 /* Finds every line's offer among the buyer's discoveries and checks the lines
  * fit together (one seller, one currency, one bpp_uri) and the offer bounds. */
-static int resolve_lines(PGconn *db, const char *user, struct new_order *o,
-                         struct p2p_violation *v)
+static int resolve_lines(PGconn *db, struct beckn_registry *registry, const char *user,
+                         struct new_order *o, struct p2p_violation *v)
 {
     int resolved = 0, rc = 0;
     for (int i = 0; i < o->nlines && !rc; i++) {
@@ -252,6 +252,14 @@ static int resolve_lines(PGconn *db, const char *user, struct new_order *o,
             break;
         }
         resolved = i + 1;
+        struct beckn_peer peer;
+        if (beckn_registry_lookup_subscriber(registry, o->bpp_id, &peer) == BECKN_REG_OK &&
+            peer.url[0] && strcmp(peer.url, f->bpp_uri) != 0) {
+            rc = p2p_violate(v, "invalid_field", "bpp_id",
+                             "the catalog names %s as the address of %s, not its registered URL",
+                             f->bpp_uri, o->bpp_id);
+            break;
+        }
         const struct bap_found_offer *first = &o->lines[0].found;
         if (strcmp(f->seller, first->seller) || strcmp(f->currency, first->currency) ||
             strcmp(f->bpp_uri, first->bpp_uri))
@@ -411,7 +419,7 @@ static int create_order(struct mg_connection *c, const struct beckn_bap *bap, co
     if (!bad && !db)
         bad = p2p_violate(&v, "unavailable", "", "PostgreSQL is unavailable, retry later");
     if (!bad)
-        bad = resolve_lines(db, user, o, &v);
+        bad = resolve_lines(db, bap->node->registry, user, o, &v);
     char order_id[P2P_UUID_BUF], txn[P2P_UUID_BUF], msg[P2P_UUID_BUF];
     int64_t total = 0, amount = 0;
     char *request = NULL;

@@ -222,8 +222,8 @@ static void check_catalog(const json_t *cat, int index, const struct beckn_inbou
     if (!stored || json_object_set_new(stored, "beckn:items", kept_items) ||
         json_object_set_new(stored, "beckn:offers", kept_offers) ||
         json_object_set_new(stored, "beckn:bppId", json_string(in->ctx.bpp_id)) ||
-        (!json_is_string(json_object_get(stored, "beckn:bppUri")) &&
-         json_object_set_new(stored, "beckn:bppUri", json_string(in->ctx.bpp_uri)))) {
+        /* buyers will send orders there: only the signer's own context URI */
+        json_object_set_new(stored, "beckn:bppUri", json_string(in->ctx.bpp_uri))) {
         json_decref(stored);
         json_decref(warnings);
         out->result = rejection(id, "message.catalogs", "out of memory");
