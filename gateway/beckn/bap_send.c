@@ -99,10 +99,10 @@ bool bap_wait(const struct beckn_bap *bap, const char *sql, const char *key)
 int bap_reply_post_failure(struct mg_connection *c, const struct beckn_post_result *res)
 {
     if (res->http_status)
-        return http_reply_error(c, 502, "peer_refused", NULL, "the seller's platform refused: %s%s%s",
+        return http_reply_error(c, 502, "peer_refused", NULL, "the other platform refused: %s%s%s",
                                 res->error_code, res->error_code[0] ? " " : "",
                                 res->error_message);
     return http_reply_error(c, 504, "peer_unreachable", NULL,
-                            "the seller's platform could not be reached: %s",
+                            "the other platform could not be reached: %s",
                             res->transport_error);
 }

@@ -14,6 +14,7 @@ projector, gateway and p2p-beckn-worker, and they talk only over real HTTP.
 """
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -43,7 +44,10 @@ def start_platform(h, node, reg, port, **worker_env):
 
 
 def api(h, method, path, body=None, user="bob"):
+    t = time.time()
     st, res = h.http(method, path, body, headers={"X-Dev-User": user}, timeout=60)
+    H.log("%s %s -> %d in %.0f ms (request, signed callback and checks)"
+          % (method, path, st, (time.time() - t) * 1000))
     return st, res
 
 

@@ -179,7 +179,9 @@ def main():
 
             # -- a peer BPP publishes the DEG catalog to our CDS
             pw = H.future_window(10, 6)
-            body = F.publish_body(bpp, [F.deg_catalog(bpp, pw)])
+            published = F.deg_catalog(bpp, pw)
+            published["beckn:bppUri"] = "http://attacker.invalid/beckn"  # not the signer's URI
+            body = F.publish_body(bpp, [published])
             st, ans, _, _ = bpp.send(h.port, "catalog_publish", body, path="/beckn/catalog/publish")
             check(st == 200 and ans == {"message": {"ack": {"status": "ACK"}}},
                   "catalog_publish: %d %r" % (st, ans))
