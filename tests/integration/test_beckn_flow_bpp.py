@@ -101,6 +101,75 @@ def ack(status, body, where):
           "%s not ACKed: %d %r" % (where, status, body))
 
 
+def status_until(h, bap, our, txn, order_id, wanted, timeout=60):
+    """Asks status until on_status shows beckn:orderStatus `wanted`."""
+    deadline = time.time() + timeout
+    while True:
+        ctx = B.context("status", bap, our, transaction_id=txn)
+        st, body, _, _ = bap.send(h.port, "status", {"context": ctx, "message": {"order": {"beckn:id": order_id}}})
+        ack(st, body, "status")
+        n = len([r for r in bap.callbacks("on_status", txn)
+                 if r.body["context"]["message_id"] == ctx["message_id"]])
+        cb = H.wait_until(lambda: [r for r in bap.callbacks("on_status", txn)
+                                   if r.signer and r.body["context"]["message_id"] == ctx["message_id"]],
+                          timeout=30, what="on_status")[0]
+        check(n == 0, "on_status arrived before the request")
+        o = cb.body["message"]["order"]
+        if o["beckn:orderStatus"] == wanted:
+            check_context(cb, "on_status", ctx, our)
+            return o
+        check(time.time() < deadline, "order status stays %r (wanted %r)"
+              % (o["beckn:orderStatus"], wanted))
+        time.sleep(0.5)
+
+
+def deliver_and_track(h, bap, our, order, offers, w):
+    """A second order is confirmed, the DISCOM reports line 1 delivered in
+    full and line 2 half (the rest curtailed); on_status shows the progress:
+    PARTIALLYFULFILLED, per-line delivered and curtailed kWh and a meter
+    reading whose allocated energy equals the delivered quantity."""
+    txn = "txn-" + uuid.uuid4().hex
+    ctx = B.context("init", bap, our, transaction_id=txn)
+    st, body, _, _ = bap.send(h.port, "init", {"context": ctx, "message": {"order": B.with_payment(order, bap, 1.0)}})
+    ack(st, body, "init 2")
+    o = bap.wait_callback("on_init", txn).body["message"]["order"]
+    ctx = B.context("confirm", bap, our, transaction_id=txn)
+    st, body, _, _ = bap.send(h.port, "confirm", {"context": ctx, "message": {"order": o}})
+    ack(st, body, "confirm 2")
+    cb = bap.wait_callback("on_confirm", txn)
+    check("error" not in cb.body, "on_confirm 2 error %r" % cb.body.get("error"))
+    order_id = cb.body["message"]["order"]["beckn:id"]
+    lines = h.query("select fill_id, offer_id, quantity_wh from beckn_order_lines"
+                    " where order_id = %s order by line", (order_id,))
+    check(len(lines) == 2, "stored lines %r" % lines)
+    delivered = {lines[0]["offer_id"]: (lines[0]["quantity_wh"], 0),
+                 lines[1]["offer_id"]: (lines[1]["quantity_wh"] // 2,
+                                        lines[1]["quantity_wh"] - lines[1]["quantity_wh"] // 2)}
+    prod = H.CommandProducer()
+    for ln in lines:
+        d, c = delivered[ln["offer_id"]]
+        prod.produce(h.topic("deliveries"),
+                     {"command_id": str(uuid.uuid4()), "issued_at_ms": w["end_ms"] + 60000,
+                      "market": H.MARKET, "fill_id": ln["fill_id"], "delivered_wh": d,
+                      "curtailed_wh": c},
+                     ce_type="energy.p2p.delivery.report.v1", time_ms=w["end_ms"] + 60000)
+    prod.flush()
+    so = status_until(h, bap, our, txn, order_id, "PARTIALLYFULFILLED")
+    for it in so["beckn:orderItems"]:
+        oid = it["beckn:acceptedOffer"]["beckn:id"]
+        d, c = delivered[oid]
+        fa = it["beckn:orderItemAttributes"]["fulfillmentAttributes"]
+        check(fa["deliveryStatus"] == "COMPLETED" and D(repr(fa["deliveredQuantity"])) * 1000 == d,
+              "line %s delivery %r (expected %d Wh)" % (oid, fa, d))
+        check(D(repr(fa.get("curtailedQuantity", 0))) * 1000 == c,
+              "line %s curtailed %r (expected %d Wh)" % (oid, fa, c))
+        readings = fa["meterReadings"]
+        check(len(readings) == 1 and D(repr(readings[0]["allocatedEnergy"])) == D(repr(fa["deliveredQuantity"])),
+              "line %s readings %r" % (oid, readings))
+        check(readings[0]["beckn:timeWindow"]["schema:startTime"] == w["start"],
+              "reading window %r" % readings[0])
+
+
 def main():
     with H.Harness() as h:
         h.create_db()
@@ -227,6 +296,8 @@ def main():
                   "the restarted worker queued callbacks again")
             after = {a: len(bap.callbacks(a, txn)) for a in before}
             check(after == before, "callbacks after restart %r != before %r" % (after, before))
+
+            deliver_and_track(h, bap, our, order, offers, w)
             check(not bap.bad_signatures, "bad signatures: %r" % bap.bad_signatures)
         finally:
             bap.stop()
