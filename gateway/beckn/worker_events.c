@@ -78,8 +78,10 @@ static int send_callback(struct ctx *x, const struct request *rq, json_t *messag
     snprintf(on_action, sizeof on_action, "on_%s", rq->action);
     char *body = beckn_callback_body(x->node, &rq->to, on_action, p2p_now_ms(), message, error);
     if (!body) {
-        snprintf(x->err, x->errlen, "out of memory building %s", on_action);
-        return -1;
+        /* Retrying the record would not help and would stall the worker. */
+        p2p_log(P2P_ERROR, "beckn_callback_unbuildable", "%s for command %s could not be built",
+                on_action, rq->command_id);
+        return 0;
     }
     if (beckn_callback_url(rq->to.bap_uri, on_action, url, sizeof url)) {
         p2p_log(P2P_WARN, "beckn_callback_unroutable", "bap_uri of %s is too long", rq->command_id);

@@ -6,6 +6,9 @@ confirm, status, cancel; URLs substituted, our ids as bpp, the peer's as bap,
 current timestamps), each ACKed in the beckn-onix v1.3 shape; the select of
 offers we do not have comes back as an on_select error (30006).
 
+Callback delivery gives up on a NACK at once and after
+BECKN_CALLBACK_MAX_ATTEMPTS failures (the outbox row says FAILED and why).
+
 Refused, each with its HTTP status and Beckn code (and nothing appended to
 Kafka): a tampered body (one byte), an expired and a future signature, an
 unknown key, a signer other than bap_id, a missing Authorization header (401
@@ -114,7 +117,7 @@ def main():
         try:
             reg = B.write_registry_file(h, [bap, other], our)
             B.start_beckn_gateway(h, our, reg)
-            B.start_beckn_worker(h, our, reg)
+            B.start_beckn_worker(h, our, reg, BECKN_CALLBACK_MAX_ATTEMPTS=3)
             orders_topic = h.topic("orders")
 
             def commands():
@@ -159,6 +162,29 @@ def main():
             check(cb.body["message"]["order"]["beckn:orderItems"][0]["beckn:acceptedOffer"]
                   ["beckn:id"] == "offer-morning-001", "on_select echoes the order")
             ack("DEG init", send("init", msg("init", {"order": deg_init_order(bap, our)})))
+
+            # ---- callback delivery gives up: on a refusal at once, on
+            # failures after BECKN_CALLBACK_MAX_ATTEMPTS (3 here)
+            def outbox_row(txn):
+                rows = h.query("select status, attempts, last_http_status from beckn_outbox"
+                               " where transaction_id = %s", (txn,))
+                return rows[0] if rows and rows[0]["status"] != "PENDING" else None
+            bap.answer_next("on_select", 400, B.nack("30000", "we do not like it"))
+            refused = msg("select", {"order": deg_select_order(bap, our)})
+            ack("select (callback refused)", send("select", refused))
+            row = H.wait_until(lambda: outbox_row(refused["context"]["transaction_id"]),
+                               timeout=60, what="callback marked failed")
+            check(row == {"status": "FAILED", "attempts": 1, "last_http_status": 400},
+                  "a NACKed callback: %r" % row)
+            bap.answer_next("on_select", 503, B.nack("50000", "busy"), times=3)
+            busy = msg("select", {"order": deg_select_order(bap, our)})
+            ack("select (peer busy)", send("select", busy))
+            row = H.wait_until(lambda: outbox_row(busy["context"]["transaction_id"]),
+                               timeout=60, what="callback marked failed")
+            check(row == {"status": "FAILED", "attempts": 3, "last_http_status": 503},
+                  "a callback the peer never takes: %r" % row)
+            check(len(bap.callbacks("on_select", busy["context"]["transaction_id"])) == 3,
+                  "three attempts reach the peer")
             confirm_order = deg_init_order(bap, our)
             confirm_order["beckn:payment"]["beckn:paymentStatus"] = "AUTHORIZED"
             # confirm of an order never reserved: a clear 404 NACK
