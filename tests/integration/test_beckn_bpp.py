@@ -11,7 +11,8 @@ BECKN_CALLBACK_MAX_ATTEMPTS failures (the outbox row says FAILED and why).
 
 Refused, each with its HTTP status and Beckn code (and nothing appended to
 Kafka): a tampered body (one byte), an expired and a future signature, an
-unknown key, a signer other than bap_id, a missing Authorization header (401
+unknown key, a signer other than bap_id, a bap_uri off the signer's
+registered URL, a missing Authorization header (401
 with WWW-Authenticate), the wrong domain, the wrong version, action != path,
 bpp_id not us, a replayed message_id, an expired ttl, an unknown key in an
 energy pack that forbids them (EnergyCustomer, EnergyOrderItem), a bad enum,
@@ -223,6 +224,9 @@ def main():
             expect("signer is not bap_id", send("select", msg("select", good["message"]),
                                                 signer=other),
                    401, "60000", "context.bap_id")
+            expect("bap_uri not on the registered URL",
+                   send("select", msg("select", good["message"], bap_uri="http://127.0.0.2:9/beckn")),
+                   401, "60000", "context.bap_uri")
             expect("no Authorization", send("select", msg("select", good["message"]), sign=False),
                    401, "60000")
 
