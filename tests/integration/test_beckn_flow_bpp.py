@@ -228,6 +228,18 @@ def main():
             check(o["beckn:orderStatus"] == "CREATED", "on_init status %r" % o["beckn:orderStatus"])
             H.rfc3339_to_ms(o["beckn:orderAttributes"]["reservationExpiresAt"])
 
+            # the BAP sends init again (new message_id): the same answer, nothing doubled
+            ctx2 = B.context("init", bap, our, transaction_id=txn)
+            st, body, _, _ = bap.send(h.port, "init", {"context": ctx2, "message": {"order": init_order}})
+            ack(st, body, "init again")
+            again = H.wait_until(lambda: [r for r in bap.callbacks("on_init", txn)
+                                          if r.body["context"]["message_id"] == ctx2["message_id"]],
+                                 timeout=60, what="on_init of the repeated init")[0]
+            check("error" not in again.body and again.body["message"]["order"] == o,
+                  "repeated init: %r" % again.body)
+            check(h.scalar("select count(*) from beckn_orders where transaction_id = %s", (txn,)) == 1,
+                  "a repeated init made a second order")
+
             # confirm -> on_confirm
             ctx = B.context("confirm", bap, our, transaction_id=txn)
             st, body, _, _ = bap.send(h.port, "confirm", {"context": ctx, "message": {"order": o}})
