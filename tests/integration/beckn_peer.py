@@ -343,7 +343,7 @@ def write_registry_file(h, peers, our=None):
         if getattr(p, "uri", None):
             e["url"] = p.uri
         entries.append(e)
-    path = os.path.join(h.log_dir, "registry-%s.json" % h.run)
+    path = os.path.join(h.log_dir, "beckn-registry.json")
     with open(path, "w") as f:
         json.dump(entries, f, indent=1)
     return path
