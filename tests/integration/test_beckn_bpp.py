@@ -3,8 +3,10 @@
 
 Accepted: the DEG wave-1 example payloads of beckn.md §7 (select, init,
 confirm, status, cancel; URLs substituted, our ids as bpp, the peer's as bap,
-current timestamps), each ACKed in the beckn-onix v1.3 shape; the select of
-offers we do not have comes back as an on_select error (30006).
+current timestamps, the accepted offers renamed to two of ours), each ACKed in
+the beckn-onix v1.3 shape and answered without error; the same select of the
+offers as the examples name them (we do not have those) comes back as an
+on_select error (30006).
 
 Callback delivery gives up on a NACK at once and after
 BECKN_CALLBACK_MAX_ATTEMPTS failures (the outbox row says FAILED and why).
@@ -105,6 +107,48 @@ def deg_init_order(bap, bpp):
     return o
 
 
+def create_offer(h, seller, price, wh, window):
+    st, body = h.http("POST", "/seller/offers",
+                      {"source_type": "SOLAR", "quantity_wh": wh, "price_per_kwh": price,
+                       "delivery_start": window["start"], "delivery_end": window["end"],
+                       "meter_id": "MTR-" + seller},
+                      headers={"X-Dev-User": seller})
+    check(st == 202, "offer not accepted: %d %r" % (st, body))
+    check(h.wait_offer_decided(body["offer_id"])["status"] == "LISTED", "offer not listed")
+    return body["offer_id"]
+
+
+def with_our_offers(order, ids):
+    """The DEG order with its two accepted offers renamed to ours."""
+    for item, oid in zip(order["beckn:orderItems"], ids):
+        item["beckn:acceptedOffer"]["beckn:id"] = oid
+    return order
+
+
+def deg_flow(h, bap, our, ack):
+    """The DEG examples of §7.3-§7.9, with our offer ids, go all the way:
+    select, init, confirm, status, cancel, each ACKed and answered without
+    an error."""
+    w = H.future_window(6, 1)
+    ids = [create_offer(h, "alice", 650, 20000, w), create_offer(h, "carol", 700, 15000, w)]
+    txn = "txn-energy-" + uuid.uuid4().hex
+    steps = [("select", {"order": with_our_offers(deg_select_order(bap, our), ids)}),
+             ("init", {"order": with_our_offers(deg_init_order(bap, our), ids)})]
+    order_id = None
+    for action, message in steps + [("confirm", None), ("status", None), ("cancel", None)]:
+        if action == "confirm":
+            message = {"order": last}   # §7.6: confirm carries the on_init order
+        elif message is None:
+            message = {"order": {"beckn:id": order_id}}   # §7.7, §7.9
+        ctx = B.context(action, bap, our, transaction_id=txn)
+        ack("DEG " + action, bap.send(h.port, action, {"context": ctx, "message": message}))
+        cb = bap.wait_callback("on_" + action, txn)
+        check("error" not in cb.body, "DEG %s answered with an error: %r" % (action, cb.body))
+        last = cb.body["message"]["order"]
+        order_id = last.get("beckn:id", order_id)
+    check(last["beckn:orderStatus"] == "CANCELLED", "DEG cancel: %r" % last)
+
+
 def main():
     with H.Harness() as h:
         h.create_db()
@@ -154,6 +198,7 @@ def main():
                       "%s: not ACKed: %d %r" % (what, st, raw[:500]))
 
             # ---- the DEG example payloads are accepted
+            deg_flow(h, bap, our, ack)
             sel = msg("select", {"order": deg_select_order(bap, our)})
             ack("DEG select", send("select", sel))
             cb = bap.wait_callback("on_select", sel["context"]["transaction_id"])
