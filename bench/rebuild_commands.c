@@ -7,9 +7,11 @@
  * its JSON command with CloudEvents headers and produced to its input topic
  * (P2P_TOPIC_PREFIX). At most --in-flight commands are ahead of the real
  * engine, which keeps the interleaving of input topics close to the shadow's
- * order; progress is read from the engine's sequence log (the inputs applied
- * by each transaction). The real engine decides for itself: the log is its
- * output, not the shadow's. Prints one JSON line: commands, shadow events.
+ * order; progress is read from the engine's output topics (inputs applied by
+ * each transaction from its sequence log, events from the others). The real
+ * engine decides for itself: the log is its output, not the shadow's. Stops
+ * once the engine has written --events events and applied every command.
+ * Prints one JSON line: commands, applied, events, shadow_events.
  *
  * usage: p2p-bench-commands --events N [--seed S] [--in-flight K] */
 #include <jansson.h>
@@ -129,21 +131,27 @@ static char *encode(const struct command *c, const char **type, const char **top
     return s;
 }
 
-/* Inputs applied by the real engine so far, from its sequence records. */
-static uint64_t applied_inputs(rd_kafka_t *seq, int timeout_ms)
+/* What the real engine has committed so far: inputs applied (from its
+ * sequence records) and events written to the other output topics. */
+struct engine_progress {
+    uint64_t applied;
+    uint64_t events;
+};
+
+static void poll_engine(rd_kafka_t *c, int timeout_ms, struct engine_progress *p)
 {
-    static uint64_t applied;
     rd_kafka_message_t *m;
-    while ((m = rd_kafka_consumer_poll(seq, timeout_ms))) {
+    while ((m = rd_kafka_consumer_poll(c, timeout_ms))) {
         timeout_ms = 0;
-        if (!m->err) {
+        if (!m->err && strstr(rd_kafka_topic_name(m->rkt), "engine-sequence")) {
             json_t *v = json_loadb(m->payload, m->len, 0, NULL);
-            applied += json_array_size(json_object_get(v, "inputs"));
+            p->applied += json_array_size(json_object_get(v, "inputs"));
             json_decref(v);
+        } else if (!m->err) {
+            p->events++;
         }
         rd_kafka_message_destroy(m);
     }
-    return applied;
 }
 
 int main(int argc, char **argv)
@@ -187,17 +195,36 @@ int main(int argc, char **argv)
     sink.events = events;
     sink.capacity = 4096;
     rd_kafka_t *prod = p2p_kafka_producer(&cfg, NULL, NULL, err, sizeof err);
-    char group[96], seq_topic[160];
+    static const char *const outputs[] = {"engine-sequence", "offer-events", "order-events", "fills",
+                                          "trust", "journal", "participant-events"};
+    char group[96], topic_name[160];
     snprintf(group, sizeof group, "bench-commands-%ld", (long)time(NULL));
-    snprintf(seq_topic, sizeof seq_topic, "%sengine-sequence", cfg.topic_prefix);
     rd_kafka_t *seq = p2p_kafka_consumer(&cfg, group, false, err, sizeof err);
-    if (!prod || !seq || p2p_kafka_assign_all(seq, seq_topic, err, sizeof err)) {
-        fprintf(stderr, "p2p-bench-commands: %s\n", err);
+    for (size_t i = 0; seq && i < sizeof outputs / sizeof *outputs; i++) {
+        snprintf(topic_name, sizeof topic_name, "%s%s", cfg.topic_prefix, outputs[i]);
+        const char *one[1] = {topic_name};
+        if (p2p_kafka_ensure_topics(seq, one, 1, err, sizeof err) ||
+            p2p_kafka_partitions(seq, topic_name, 15000) < 0) {
+            rd_kafka_destroy(seq);
+            seq = NULL;
+        }
+    }
+    rd_kafka_topic_partition_list_t *parts = rd_kafka_topic_partition_list_new(8);
+    for (size_t i = 0; seq && i < sizeof outputs / sizeof *outputs; i++) {
+        snprintf(topic_name, sizeof topic_name, "%s%s", cfg.topic_prefix, outputs[i]);
+        int n = p2p_kafka_partitions(seq, topic_name, 15000);
+        for (int k = 0; k < n; k++)
+            rd_kafka_topic_partition_list_add(parts, topic_name, k)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    }
+    if (!prod || !seq || rd_kafka_assign(seq, parts)) {
+        fprintf(stderr, "p2p-bench-commands: cannot produce or read the engine's topics: %s\n", err);
         return 1;
     }
+    rd_kafka_topic_partition_list_destroy(parts);
+    struct engine_progress done = {0, 0};
     uint64_t produced = 0, shadow_events = 0;
     struct command cmd;
-    while (shadow_events < want) {
+    while (done.events < want) {
         workload_next(w, &shadow, &cmd);
         sink.count = 0;
         engine_apply(&shadow, &cmd, &sink);
@@ -227,20 +254,23 @@ int main(int argc, char **argv)
         rd_kafka_poll(prod, 0);
         if (produced % 500 == 0) {
             rd_kafka_flush(prod, 10000);
-            while (produced - applied_inputs(seq, 100) > in_flight)
-                ;
+            poll_engine(seq, 0, &done);
+            while (produced - done.applied > in_flight)
+                poll_engine(seq, 100, &done);
         }
         if (produced % 100000 == 0)
-            fprintf(stderr, "  %llu commands, %llu events (shadow)\n", (unsigned long long)produced,
-                    (unsigned long long)shadow_events);
+            fprintf(stderr, "  %llu commands, %llu events so far\n", (unsigned long long)produced,
+                    (unsigned long long)done.events);
     }
     rd_kafka_flush(prod, 30000);
     time_t deadline = time(NULL) + 600;
-    while (applied_inputs(seq, 200) < produced && time(NULL) < deadline)
-        ;
-    uint64_t applied = applied_inputs(seq, 0);
-    printf("{\"commands\":%llu,\"applied\":%llu,\"shadow_events\":%llu}\n", (unsigned long long)produced,
-           (unsigned long long)applied, (unsigned long long)shadow_events);
+    while (done.applied < produced && time(NULL) < deadline)
+        poll_engine(seq, 200, &done);
+    poll_engine(seq, 500, &done);
+    uint64_t applied = done.applied;
+    printf("{\"commands\":%llu,\"applied\":%llu,\"events\":%llu,\"shadow_events\":%llu}\n",
+           (unsigned long long)produced, (unsigned long long)applied, (unsigned long long)done.events,
+           (unsigned long long)shadow_events);
     rd_kafka_consumer_close(seq);
     rd_kafka_destroy(seq);
     rd_kafka_destroy(prod);
