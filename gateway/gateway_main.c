@@ -10,12 +10,17 @@
 
 #include "common/p2p_config.h"
 #include "common/p2p_log.h"
+#include "gateway/account_api.h"
 #include "gateway/command_bus.h"
+#include "gateway/discover_api.h"
 #include "gateway/http.h"
+#include "gateway/market_api.h"
+#include "gateway/market_params.h"
 #include "gateway/metrics.h"
 #include "gateway/offers_api.h"
 #include "gateway/pg_pool.h"
 #include "gateway/profile_api.h"
+#include "gateway/seller_read_api.h"
 #include "gateway/ticker.h"
 
 #define HTTP_THREADS "32"
@@ -78,6 +83,10 @@ int main(void)
         p2p_log(P2P_ERROR, "bad_config", "%s", err);
         return 1;
     }
+    if (market_params_load(&cfg, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
     if (command_bus_start(&cfg, err, sizeof err)) {
         p2p_log(P2P_ERROR, "kafka", "%s", err);
         return 1;
@@ -106,6 +115,12 @@ int main(void)
     mg_set_request_handler(ctx, "/seller/offers", offers_api_seller, &cfg);
     mg_set_request_handler(ctx, "/api/offers", offers_api_public, &cfg);
     mg_set_request_handler(ctx, "/api/profile", profile_api, &cfg);
+    mg_set_request_handler(ctx, "/api/discover$", discover_api, &cfg);
+    mg_set_request_handler(ctx, "/api/wallet$", account_api_wallet, &cfg);
+    mg_set_request_handler(ctx, "/api/trust$", account_api_trust, &cfg);
+    mg_set_request_handler(ctx, "/api/market$", market_api, &cfg);
+    mg_set_request_handler(ctx, "/seller/profile$", seller_read_profile, &cfg);
+    mg_set_request_handler(ctx, "/seller/orders$", seller_read_orders, &cfg);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
     if (ticker_start(&cfg)) {
