@@ -143,12 +143,12 @@ static int trust(struct mg_connection *c, const struct p2p_config *cfg)
 
 int account_api_wallet(struct mg_connection *c, void *cbdata)
 {
-    int status = read_db_require_method(c, "GET");
+    int status = read_db_route(c, "/api/wallet", "GET");
     return status ? status : wallet(c, cbdata);
 }
 
 int account_api_trust(struct mg_connection *c, void *cbdata)
 {
-    int status = read_db_require_method(c, "GET");
+    int status = read_db_route(c, "/api/trust", "GET");
     return status ? status : trust(c, cbdata);
 }

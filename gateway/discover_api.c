@@ -234,7 +234,7 @@ int discover_api(struct mg_connection *c, void *cbdata)
     const struct p2p_config *cfg = cbdata;
     char user[USER_ID_BUF], *raw;
     size_t len;
-    int status = read_db_require_method(c, "POST");
+    int status = read_db_route(c, "/api/discover", "POST");
     if (status || (status = auth_require_user(c, cfg, user)) ||
         (status = http_read_body(c, cfg->max_body_bytes, &raw, &len)))
         return status;

@@ -115,12 +115,12 @@ int main(void)
     mg_set_request_handler(ctx, "/seller/offers", offers_api_seller, &cfg);
     mg_set_request_handler(ctx, "/api/offers", offers_api_public, &cfg);
     mg_set_request_handler(ctx, "/api/profile", profile_api, &cfg);
-    mg_set_request_handler(ctx, "/api/discover$", discover_api, &cfg);
-    mg_set_request_handler(ctx, "/api/wallet$", account_api_wallet, &cfg);
-    mg_set_request_handler(ctx, "/api/trust$", account_api_trust, &cfg);
-    mg_set_request_handler(ctx, "/api/market$", market_api, &cfg);
-    mg_set_request_handler(ctx, "/seller/profile$", seller_read_profile, &cfg);
-    mg_set_request_handler(ctx, "/seller/orders$", seller_read_orders, &cfg);
+    mg_set_request_handler(ctx, "/api/discover", discover_api, &cfg);
+    mg_set_request_handler(ctx, "/api/wallet", account_api_wallet, &cfg);
+    mg_set_request_handler(ctx, "/api/trust", account_api_trust, &cfg);
+    mg_set_request_handler(ctx, "/api/market", market_api, &cfg);
+    mg_set_request_handler(ctx, "/seller/profile", seller_read_profile, &cfg);
+    mg_set_request_handler(ctx, "/seller/orders", seller_read_orders, &cfg);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
     if (ticker_start(&cfg)) {

@@ -63,7 +63,7 @@ int market_api(struct mg_connection *c, void *cbdata)
     const struct p2p_config *cfg = cbdata;
     int64_t from, to;
     char source[16];
-    int status = read_db_require_method(c, "GET");
+    int status = read_db_route(c, "/api/market", "GET");
     if (status || (status = read_range(c, cfg, &from, &to, source, sizeof source)))
         return status;
     char from_text[24], to_text[24], slot_text[24];

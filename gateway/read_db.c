@@ -83,9 +83,12 @@ int read_db_query_time(struct mg_connection *c, const char *name, int64_t *out_m
     return 0;
 }
 
-int read_db_require_method(struct mg_connection *c, const char *method)
+int read_db_route(struct mg_connection *c, const char *path, const char *method)
 {
-    if (strcmp(mg_get_request_info(c)->request_method, method) == 0)
-        return 0;
-    return http_reply_error(c, 405, "method_not_allowed", NULL, "use %s", method);
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    if (strcmp(ri->local_uri, path) != 0)
+        return http_reply_error(c, 404, "not_found", NULL, "no such endpoint");
+    if (strcmp(ri->request_method, method) != 0)
+        return http_reply_error(c, 405, "method_not_allowed", NULL, "use %s", method);
+    return 0;
 }

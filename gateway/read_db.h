@@ -37,7 +37,9 @@ int read_db_query_int(struct mg_connection *c, const char *name, int64_t min, in
 int read_db_query_time(struct mg_connection *c, const char *name, int64_t *out_ms,
                        bool *present);
 
-/* Answers 405 unless the request method is `method`. Returns 0 or 405. */
-int read_db_require_method(struct mg_connection *c, const char *method);
+/* Answers 404 unless the request is for exactly `path` (civetweb also hands
+ * a handler the paths below its own), 405 unless its method is `method`.
+ * Returns 0, 404 or 405. */
+int read_db_route(struct mg_connection *c, const char *path, const char *method);
 
 #endif

@@ -169,12 +169,12 @@ static int orders(struct mg_connection *c, const struct p2p_config *cfg)
 
 int seller_read_profile(struct mg_connection *c, void *cbdata)
 {
-    int status = read_db_require_method(c, "GET");
+    int status = read_db_route(c, "/seller/profile", "GET");
     return status ? status : profile(c, cbdata);
 }
 
 int seller_read_orders(struct mg_connection *c, void *cbdata)
 {
-    int status = read_db_require_method(c, "GET");
+    int status = read_db_route(c, "/seller/orders", "GET");
     return status ? status : orders(c, cbdata);
 }
