@@ -172,6 +172,7 @@ def main():
               and tb["verified_production_wh_per_month"] == 400000,
               "bob's trust view: %r" % tb)
         check(tb["history"] and tb["history"][0]["delta"] == 1000
+              and tb["history"][0]["reason"] == "meter_data"
               and tb["history"][0]["new_score"] == 4000
               and tb["page"]["total"] == len(tb["history"]),
               "bob's trust history: %r" % tb)
@@ -400,7 +401,8 @@ def main():
         top = ts["history"][0]
         check(top["delta"] == 500 and top["old_score"] == before
               and top["new_score"] == before + 500
-              and top["ref_id"] in (first["fill_id"], order_id),
+              and top["reason"] == "delivery_full"
+              and top["ref_id"] == first["fill_id"],
               "%s's trust history after the delivery: %r" % (seller, ts))
         so = wait_doc(h, "/seller/orders?status=DELIVERED", seller,
                       lambda d: len(d["orders"]) == 1,
@@ -431,6 +433,8 @@ def main():
                      "method_not_allowed", None)
         expect_error(h, "GET", "/api/discover", dave, None, 405,
                      "method_not_allowed", None)
+        expect_error(h, "GET", "/api/wallet/" + erin, dave, None, 404,
+                     "not_found", None)
         bad = [
             (b"{nope", 400, "malformed_json", "body"),
             ({"delivery_start": w["start"], "delivery_end": w["end"]},
