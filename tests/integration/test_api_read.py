@@ -387,6 +387,55 @@ def main():
         check(any(s["slot_start"] == w["start"] for s in whole["slots"]),
               "the default range (today + horizon) holds W: %r" % whole)
 
+        # ---- a reservation: discover sees what is left, the engine agrees
+        Q2 = 3000
+        req2 = dict(req, quantity_wh=Q2)
+        left = {o["offer_id"]: o["remaining_wh"] for o in H.wait_until(
+            lambda: ok(h, "POST", "/api/discover", erin, req2)["offers"],
+            what="discover after the buy")}
+        for l in reserved["lines"]:
+            spec_wh = specs[name_of[l["offer_id"]]][2]
+            check(left.get(l["offer_id"], 0) == spec_wh - l["quantity_wh"],
+                  "remaining of %s after selling %d: %r"
+                  % (name_of[l["offer_id"]], l["quantity_wh"], left))
+        disc2 = ok(h, "POST", "/api/discover", erin, req2)
+        order2 = "R" + run
+        cmd.send("orders", "order.reserve.v1",
+                 {"order_id": order2, "buyer_id": erin, "quantity_wh": Q2,
+                  "window_start_ms": S, "window_end_ms": E})
+        reserved2 = engine_event(h, "order-events", "order.reserved.v1",
+                                 lambda v: v.get("order_id") == order2,
+                                 "order.reserved.v1 of %s" % order2)
+        check([(l["offer_id"], l["quantity_wh"], l["score_ppm"], l["amount"],
+                l["fee"]) for l in reserved2["lines"]]
+              == [(l["offer_id"], l["quantity_wh"], l["score"], l["amount"],
+                   l["fee"]) for l in disc2["allocation"]["lines"]],
+              "reservation %r, discover predicted %r"
+              % (reserved2["lines"], disc2["allocation"]))
+        held = {}
+        for l in reserved2["lines"]:
+            held[l["seller_id"]] = held.get(l["seller_id"], 0) + l["quantity_wh"]
+        for seller, wh in held.items():
+            wait_doc(h, "/seller/profile?month=" + month, seller,
+                     lambda d, wh=wh: d["month"]["reserved_wh"] == wh,
+                     "%s's reserved energy" % seller)
+            mine = ok(h, "GET", "/seller/orders?status=RESERVED", seller)
+            check(sum(x["quantity_wh"] for x in mine["orders"]) == wh
+                  and all(x["buyer_id"] == erin for x in mine["orders"]),
+                  "%s's reserved lines: %r" % (seller, mine))
+        # paging through a seller's lines
+        busiest = max(sold_by, key=lambda s: len(sold_by[s]))
+        everything = ok(h, "GET", "/seller/orders", busiest)["orders"]
+        check(len(everything) >= 2, "test setup: %s has %d lines"
+              % (busiest, len(everything)))
+        p1 = ok(h, "GET", "/seller/orders?limit=1", busiest)
+        p2 = ok(h, "GET", "/seller/orders?limit=1&offset=%d"
+                % (len(everything) - 1), busiest)
+        check(p1["orders"] == everything[:1] and p1["page"]["next_offset"] == 1
+              and p2["orders"] == everything[-1:]
+              and p2["page"]["next_offset"] is None,
+              "pages of %s's lines: %r %r" % (busiest, p1, p2))
+
         # ---- delivery: the seller's trust and money move
         first = reserved["lines"][0]
         cmd.send("ticks", "clock.tick.v1", {}, at=E + 1000)
@@ -480,7 +529,8 @@ def main():
                      "invalid_field", "to")
         # nothing above reached Kafka: discover is a read
         orders = [r for r in H.read_all(h.topic("orders"))]
-        check(len(orders) == 1, "commands on the orders topic: %d" % len(orders))
+        check(len(orders) == 2, "commands on the orders topic: %d (the buy "
+              "and the reservation)" % len(orders))
 
 
 if __name__ == "__main__":
