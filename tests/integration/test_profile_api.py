@@ -38,8 +38,8 @@ def main():
         check(status == 400 and doc["error"]["field"] == "body", "malformed -> %s %r" % (status, doc))
         status, doc = h.http("PUT", "/api/profile", {"production_capacity_wh_per_month": 1})
         check(status == 401, "no user -> %s %r" % (status, doc))
-        status, doc = h.http("GET", "/api/profile", None, user)
-        check(status == 405, "GET -> %s %r" % (status, doc))
+        status, doc = h.http("DELETE", "/api/profile", None, user)
+        check(status == 405, "DELETE -> %s %r" % (status, doc))
         check(not H.topic_exists(participants) or H.count_records(participants) == 0,
               "bad input reached %s" % participants)
 
