@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/p2p_envelope.h"
 #include "common/p2p_kafka.h"
@@ -119,8 +120,15 @@ static int assign_at_end(const char *const *topics, int n, char *err, size_t err
         }
         for (int p = 0; p < np && !rc; p++) {
             int64_t lo, hi;
-            rd_kafka_resp_err_t e = rd_kafka_query_watermark_offsets(consumer, topics[t], p, &lo,
-                                                                     &hi, WATERMARK_TIMEOUT_MS);
+            rd_kafka_resp_err_t e;
+            /* Right after a topic is created its leader may not be elected yet. */
+            for (int waited = 0;; waited += 200) {
+                e = rd_kafka_query_watermark_offsets(consumer, topics[t], p, &lo, &hi,
+                                                     WATERMARK_TIMEOUT_MS);
+                if (!e || waited >= WATERMARK_TIMEOUT_MS)
+                    break;
+                usleep(200 * 1000);
+            }
             if (e) {
                 snprintf(err, errlen, "watermarks of %s/%d: %s", topics[t], p, rd_kafka_err2str(e));
                 rc = -1;

@@ -68,12 +68,20 @@ static int log_message(const struct mg_connection *c, const char *message)
     return 1;
 }
 
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    p2p_log(P2P_DEBUG, "postgres_notice", "%s", message);
+}
+
 /* The command endpoints need their tables (migration 005) before the first
  * request, whether or not a projector has started yet. */
 static int migrate(const struct p2p_config *cfg)
 {
     char err[512];
     PGconn *db = pg_pool_get(10000);
+    if (db) /* "already exists, skipping" notices would reach stderr as plain text */
+        PQsetNoticeProcessor(db, quiet_notice, NULL);
     int rc = db ? p2p_migrate(db, cfg->migrations_dir, err, sizeof err) : -1;
     if (rc < 0)
         p2p_log(P2P_ERROR, "migrate", "%s", db ? err : "PostgreSQL is unavailable");
@@ -106,7 +114,9 @@ int main(void)
         p2p_log(P2P_ERROR, "postgres", "cannot set up the connection pool");
         return 1;
     }
-    if (migrate(&cfg) || decisions_start(&cfg, err, sizeof err) ||
+    if (migrate(&cfg))
+        return 1;
+    if (decisions_start(&cfg, err, sizeof err) ||
         command_flow_start(&cfg, err, sizeof err)) {
         p2p_log(P2P_ERROR, "start", "%s", err);
         return 1;
