@@ -10,10 +10,14 @@
 
 #include "common/p2p_config.h"
 #include "common/p2p_log.h"
+#include "gateway/account_api.h"
 #include "gateway/command_bus.h"
 #include "gateway/command_flow.h"
 #include "gateway/decisions.h"
+#include "gateway/discover_api.h"
 #include "gateway/http.h"
+#include "gateway/market_api.h"
+#include "gateway/market_params.h"
 #include "gateway/metrics.h"
 #include "gateway/offers_api.h"
 #include "gateway/operator_api.h"
@@ -21,6 +25,7 @@
 #include "gateway/pg_pool.h"
 #include "gateway/profile_api.h"
 #include "gateway/seller_api.h"
+#include "gateway/seller_read_api.h"
 #include "gateway/ticker.h"
 #include "projections/migrate.h"
 
@@ -106,6 +111,10 @@ int main(void)
         p2p_log(P2P_ERROR, "bad_config", "%s", err);
         return 1;
     }
+    if (market_params_load(&cfg, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
     if (command_bus_start(&cfg, err, sizeof err)) {
         p2p_log(P2P_ERROR, "kafka", "%s", err);
         return 1;
@@ -138,18 +147,23 @@ int main(void)
     }
     mg_set_request_handler(ctx, "/healthz$", healthz, NULL);
     mg_set_request_handler(ctx, "/metrics$", metrics, NULL);
-    mg_set_request_handler(ctx, "/seller/orders/**/cancel$", seller_api_cancel_sale, &cfg);
-    mg_set_request_handler(ctx, "/api/select$", orders_api_command, &cfg);
-    mg_set_request_handler(ctx, "/api/init$", orders_api_command, &cfg);
-    mg_set_request_handler(ctx, "/api/confirm$", orders_api_command, &cfg);
-    mg_set_request_handler(ctx, "/api/buy$", orders_api_command, &cfg);
-    mg_set_request_handler(ctx, "/api/cancel$", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/select", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/init", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/confirm", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/buy", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/cancel", orders_api_command, &cfg);
     mg_set_request_handler(ctx, "/api/orders", orders_api_read, &cfg);
     mg_set_request_handler(ctx, "/api/commands", commands_api, &cfg);
-    mg_set_request_handler(ctx, "/api/operator/deposits$", operator_api_deposits, &cfg);
+    mg_set_request_handler(ctx, "/api/operator/deposits", operator_api_deposits, &cfg);
     mg_set_request_handler(ctx, "/seller/offers", offers_api_seller, &cfg);
     mg_set_request_handler(ctx, "/api/offers", offers_api_public, &cfg);
     mg_set_request_handler(ctx, "/api/profile", profile_api, &cfg);
+    mg_set_request_handler(ctx, "/api/discover", discover_api, &cfg);
+    mg_set_request_handler(ctx, "/api/wallet", account_api_wallet, &cfg);
+    mg_set_request_handler(ctx, "/api/trust", account_api_trust, &cfg);
+    mg_set_request_handler(ctx, "/api/market", market_api, &cfg);
+    mg_set_request_handler(ctx, "/seller/profile", seller_read_profile, &cfg);
+    mg_set_request_handler(ctx, "/seller/orders", seller_api_orders, &cfg);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
     if (ticker_start(&cfg)) {

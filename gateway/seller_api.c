@@ -8,6 +8,7 @@
 #include "gateway/auth.h"
 #include "gateway/command_flow.h"
 #include "gateway/http.h"
+#include "gateway/seller_read_api.h"
 
 #define FILL_ID_BUF 65
 #define PREFIX "/seller/orders/"
@@ -86,7 +87,7 @@ int seller_api_withdraw(struct mg_connection *c, const struct p2p_config *cfg, c
                       outcomes, withdrawn);
 }
 
-int seller_api_cancel_sale(struct mg_connection *c, void *cbdata)
+static int cancel_sale(struct mg_connection *c, void *cbdata)
 {
     static const char *const outcomes[] = {"fill.cancelled.v1", "command.rejected.v1", NULL};
     const struct p2p_config *cfg = cbdata;
@@ -95,9 +96,6 @@ int seller_api_cancel_sale(struct mg_connection *c, void *cbdata)
      * /seller/orders/<order_id>/<line>/cancel (or the id with %2F, decoded). */
     const char *uri = ri->local_uri;
     size_t n = strlen(uri);
-    if (strncmp(uri, PREFIX, strlen(PREFIX)) != 0 || n <= strlen(PREFIX) + strlen(SUFFIX) ||
-        strcmp(uri + n - strlen(SUFFIX), SUFFIX) != 0)
-        return http_reply_error(c, 404, "not_found", NULL, "no such endpoint");
     if (strcmp(ri->request_method, "POST") != 0)
         return http_reply_error(c, 405, "method_not_allowed", NULL, "use POST");
     char user[USER_ID_BUF], fill_id[FILL_ID_BUF];
@@ -137,4 +135,14 @@ int seller_api_cancel_sale(struct mg_connection *c, void *cbdata)
     snprintf(endpoint, sizeof endpoint, "POST /seller/orders/%s/cancel", fill_id);
     return run_target(c, cfg, user, endpoint, "energy.p2p.sale.cancel.v1", "fill_id", fill_id,
                       outcomes, sale_cancelled);
+}
+
+int seller_api_orders(struct mg_connection *c, void *cbdata)
+{
+    const char *uri = mg_get_request_info(c)->local_uri;
+    size_t n = strlen(uri);
+    if (strncmp(uri, PREFIX, strlen(PREFIX)) == 0 && n > strlen(PREFIX) + strlen(SUFFIX) &&
+        strcmp(uri + n - strlen(SUFFIX), SUFFIX) == 0)
+        return cancel_sale(c, cbdata);
+    return seller_read_orders(c, cbdata);
 }

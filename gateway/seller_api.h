@@ -14,7 +14,9 @@
 int seller_api_withdraw(struct mg_connection *c, const struct p2p_config *cfg,
                         const char *offer_id);
 
-/* civetweb handler for POST /seller/orders/{fill_id}/cancel; cbdata is the config. */
-int seller_api_cancel_sale(struct mg_connection *c, void *cbdata);
+/* civetweb handler of /seller/orders: POST /seller/orders/{fill_id}/cancel
+ * here, everything else to seller_read_orders (gateway/seller_read_api.h).
+ * cbdata is the config. */
+int seller_api_orders(struct mg_connection *c, void *cbdata);
 
 #endif
