@@ -253,10 +253,11 @@ def read_checks(h, bought, conf):
                  "command_id", "carol reads bob's command")
 
 
-def demo_and_pending_checks(h, w):
+def demo_checks(h, w):
     # demo mode: the first command of a user brings the starting balance, once
     demo = h.start_gateway(dev_auth=True, primary=False, log_name="gateway-demo",
-                           DEMO_START_BALANCE=200000, P2P_OPERATOR_TOKEN=TOKEN)
+                           DEMO_START_BALANCE=200000, P2P_OPERATOR_TOKEN=TOKEN,
+                           P2P_DECISION_WAIT_MS=15000)
     erin = {"X-Dev-User": "erin"}
     req = {"quantity_wh": 1000, "delivery_start": w["start"], "delivery_end": w["end"]}
     for _ in range(2):
@@ -271,7 +272,11 @@ def demo_and_pending_checks(h, w):
                            port=h.start_gateway(dev_auth=True, primary=False,
                                                 log_name="gateway-notoken").port),
                  403, "forbidden", None, "operator endpoint without P2P_OPERATOR_TOKEN")
+
+
+def pending_checks(h, w):
     # no engine answer within the wait: 202 with the command's status URL
+    req = {"quantity_wh": 1000, "delivery_start": w["start"], "delivery_end": w["end"]}
     h.stop(h.engine)
     slow = h.start_gateway(dev_auth=True, primary=False, log_name="gateway-slow",
                            P2P_DECISION_WAIT_MS=300)
@@ -285,19 +290,27 @@ def demo_and_pending_checks(h, w):
     check(st == 200 and cmd["status"] == "PENDING", "pending command %d %r" % (st, cmd))
 
 
+def wait_engine_ready(h):
+    H.wait_until(lambda: H.log_events(h.engine.log_text(), "engine_started"), 60, 0.05,
+                 what="engine_started")
+
+
 def main():
     with H.Harness() as h:
         h.create_db()
         h.start_engine()
         h.start_projector()
-        h.start_gateway(dev_auth=True, P2P_OPERATOR_TOKEN=TOKEN)
+        # a generous wait: the answers are checked, not the 202 (tested below)
+        h.start_gateway(dev_auth=True, P2P_OPERATOR_TOKEN=TOKEN, P2P_DECISION_WAIT_MS=15000)
+        wait_engine_ready(h)
         w = H.future_window(hours_ahead=6)
         operator_checks(h)
         offer, cheap = seller_checks(h, w)
         bought, conf = buyer_checks(h, w, offer, cheap)
         sale_cancel_checks(h, bought)
+        demo_checks(h, w)
         read_checks(h, bought, conf)
-        demo_and_pending_checks(h, w)
+        pending_checks(h, w)
         check(h.gateway.alive(), "the gateway died")
     print("ok")
 
