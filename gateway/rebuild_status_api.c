@@ -1,6 +1,7 @@
 #include "gateway/rebuild_status_api.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "gateway/auth.h"
 #include "gateway/http.h"
@@ -20,10 +21,14 @@ static json_t *run_json(const PGresult *r, int i)
     json_object_set_new(o, "started_at", read_db_time(r, i, 2, true));
     json_object_set_new(o, "finished_at", read_db_time(r, i, 3, true));
     json_object_set_new(o, "total_events", read_db_int_or_null(r, i, 5));
-    json_object_set_new(o, "progress_percent",
-                        has_total && total > 0
-                            ? json_integer(events >= total ? 100 : events * 100 / total)
-                            : json_null());
+    /* total_events is counted from offsets, which include the transaction
+     * markers of the engine's topics: a finished run is complete whatever the
+     * ratio says, a running one is at most 99 % */
+    json_t *progress = strcmp(PQgetvalue(r, i, 1), "swapped") == 0 ? json_integer(100)
+                       : has_total && total > 0
+                           ? json_integer(events >= total ? 99 : events * 100 / total)
+                           : json_null();
+    json_object_set_new(o, "progress_percent", progress);
     json_object_set_new(o, "events_per_sec", read_db_int_or_null(r, i, 6));
     json_object_set_new(o, "message",
                         PQgetisnull(r, i, 7) ? json_null() : json_string(PQgetvalue(r, i, 7)));
