@@ -113,8 +113,10 @@ def create_offer(h, seller, price, wh, window):
                        "delivery_start": window["start"], "delivery_end": window["end"],
                        "meter_id": "MTR-" + seller},
                       headers={"X-Dev-User": seller})
-    check(st == 202, "offer not accepted: %d %r" % (st, body))
-    check(h.wait_offer_decided(body["offer_id"])["status"] == "LISTED", "offer not listed")
+    # 201: the gateway waited for the engine's decision; 202: still pending
+    check(st in (201, 202), "offer not accepted: %d %r" % (st, body))
+    decided = body if st == 201 else h.wait_offer_decided(body["offer_id"])
+    check(decided["status"] == "LISTED", "offer not listed: %r" % decided)
     return body["offer_id"]
 
 
