@@ -1,87 +1,93 @@
-#include "projections/offers_projection.h"
-
+/* The offers read model: `offers`, `offer_rejections`, `offer_energy` and the
+ * listed side of `market_slots`, from offer.listed/rejected/withdrawn/expired
+ * (topic offer-events).
+ *
+ * remaining_wh is quantity_wh minus offer_energy.taken_wh, the sum of what
+ * order lines hold and what was closed; order events add to that sum too
+ * (orders_projection.c), possibly before the offer's listing is projected, so
+ * the listing starts from whatever was taken already. Sold energy of fills
+ * projected before their offer is added to market_slots here (the fills module
+ * adds it when the offer came first): each fill counts once. */
 #include <stdio.h>
 #include <string.h>
 
-#include "common/p2p_log.h"
+#include "projections/projection.h"
 
-static const char *INSERT_OFFER =
-    "insert into offers (offer_id, market, seller_id, source_type, quantity_wh, remaining_wh,"
-    " price_per_kwh, currency, min_order_wh, delivery_start_ms, delivery_end_ms, meter_id,"
-    " valid_until_ms, status, listed_at_ms, command_id, event_topic, event_partition, event_offset)"
-    " values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,'LISTED',$14,$15,$16,$17,$18)"
-    " on conflict (offer_id) do nothing";
+/* $1 event, $2 topic, $3 partition, $4 offset, $5 slot_ms */
+static const char *LIST_OFFER =
+    "with f as (select $1::jsonb->'offer' as o, $1::jsonb->>'market' as market),"
+    " ins as (insert into offers (offer_id, market, seller_id, source_type, quantity_wh, remaining_wh,"
+    "   price_per_kwh, currency, min_order_wh, delivery_start_ms, delivery_end_ms, meter_id,"
+    "   valid_until_ms, status, listed_at_ms, command_id, event_topic, event_partition, event_offset)"
+    "  select o->>'offer_id', market, o->>'seller_id', o->>'source_type', (o->>'quantity_wh')::bigint,"
+    "   greatest(0, (o->>'quantity_wh')::bigint - coalesce((select taken_wh from offer_energy"
+    "     where offer_id = o->>'offer_id'), 0)),"
+    "   (o->>'price_per_kwh')::bigint, o->>'currency', (o->>'min_order_wh')::bigint,"
+    "   (o->>'delivery_start_ms')::bigint, (o->>'delivery_end_ms')::bigint, o->>'meter_id',"
+    "   (o->>'valid_until_ms')::bigint, 'LISTED', ($1::jsonb->>'occurred_at_ms')::bigint,"
+    "   $1::jsonb->>'command_id', $2, $3::int, $4::bigint from f"
+    "  on conflict (offer_id) do nothing)"
+    " insert into market_slots as m (market, slot_start_ms, source_type, listed_wh, sold_wh, trades,"
+    "   amount, price_min, price_max)"
+    " select market, slot_start_ms, source_type, sum(listed), sum(sold), sum(trades), sum(amount),"
+    "   min(price), max(price) from ("
+    "  select f.market, s.slot_start_ms, f.o->>'source_type' as source_type, s.wh as listed,"
+    "    0::bigint as sold, 0 as trades, 0::bigint as amount, null::bigint as price"
+    "   from f, p2p_spread((f.o->>'delivery_start_ms')::bigint, (f.o->>'delivery_end_ms')::bigint,"
+    "    (f.o->>'quantity_wh')::bigint, 0, $5::bigint) s"
+    "  union all"
+    "  select f.market, s.slot_start_ms, f.o->>'source_type', 0, s.wh, 1, s.amount, x.price_per_kwh"
+    "   from f join fills x on x.offer_id = f.o->>'offer_id',"
+    "    p2p_spread(x.delivery_start_ms, x.delivery_end_ms, x.quantity_wh, x.amount, $5::bigint) s"
+    " ) parts group by market, slot_start_ms, source_type"
+    " on conflict (market, slot_start_ms, source_type) do update set"
+    "  listed_wh = m.listed_wh + excluded.listed_wh, sold_wh = m.sold_wh + excluded.sold_wh,"
+    "  trades = m.trades + excluded.trades, amount = m.amount + excluded.amount,"
+    "  price_min = least(m.price_min, excluded.price_min),"
+    "  price_max = greatest(m.price_max, excluded.price_max)";
 
-static const char *INSERT_REJECTION =
-    "insert into offer_rejections (event_id, offer_id, command_id, seller_id, code, field,"
-    " message, rejected_at_ms, event_offset) values ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
-    " on conflict (event_id) do nothing";
-
-/* Withdrawn and expired offers leave the market; remaining_wh follows the engine. */
+/* $1 event, $2 status (WITHDRAWN, EXPIRED) */
 static const char *CLOSE_OFFER =
-    "update offers set remaining_wh = $2, status = $3 where offer_id = $1";
+    "with t as (insert into offer_energy (offer_id, taken_wh)"
+    "  values ($1::jsonb->>'offer_id', ($1::jsonb->>'wh')::bigint)"
+    "  on conflict (offer_id) do update set taken_wh = offer_energy.taken_wh + excluded.taken_wh"
+    "  returning offer_id, taken_wh)"
+    " update offers o set remaining_wh = greatest(0, o.quantity_wh - t.taken_wh), status = $2"
+    " from t where o.offer_id = t.offer_id";
+
+/* $1 event, $2 offset */
+static const char *REJECT_OFFER =
+    "insert into offer_rejections (event_id, offer_id, command_id, seller_id, code, field,"
+    " message, rejected_at_ms, event_offset)"
+    " select v->>'event_id', v->>'offer_id', v->>'command_id', v->>'seller_id', v->'reason'->>'code',"
+    "  v->'reason'->>'field', v->'reason'->>'message', (v->>'occurred_at_ms')::bigint, $2::bigint"
+    " from (select $1::jsonb as v) e on conflict (event_id) do nothing";
 
 int offers_projection_prepare(PGconn *db)
 {
-    PGresult *a = PQprepare(db, "insert_offer", INSERT_OFFER, 18, NULL);
-    PGresult *b = PQprepare(db, "insert_rejection", INSERT_REJECTION, 9, NULL);
-    PGresult *c = PQprepare(db, "close_offer", CLOSE_OFFER, 3, NULL);
-    int ok = PQresultStatus(a) == PGRES_COMMAND_OK && PQresultStatus(b) == PGRES_COMMAND_OK &&
-             PQresultStatus(c) == PGRES_COMMAND_OK;
-    PQclear(c);
-    if (!ok)
-        p2p_log(P2P_ERROR, "prepare_failed", "%s", PQerrorMessage(db));
-    PQclear(a);
-    PQclear(b);
-    return ok ? 0 : -1;
+    return projection_prepare(db, "offer_listed", LIST_OFFER) ||
+           projection_prepare(db, "offer_closed", CLOSE_OFFER) ||
+           projection_prepare(db, "offer_rejected", REJECT_OFFER);
 }
 
-static int run(PGconn *db, const char *stmt, int n, const char *const *values, const char *what)
+void offers_projection_apply(const struct projection_context *c, const struct projected_event *e)
 {
-    PGresult *r = PQexecPrepared(db, stmt, n, values, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
-    if (!ok)
-        p2p_log(P2P_ERROR, "projection_failed", "%s: %s", stmt, PQerrorMessage(db));
-    else if (strcmp(PQcmdTuples(r), "0") == 0)
-        /* The engine lists an offer id once and closes only listed offers, so
-         * this is an anomaly worth a line in the log, not a reason to stop. */
-        p2p_log(P2P_WARN, "no_row_changed", "%s %s changed no row", stmt, what);
-    PQclear(r);
-    return ok ? 0 : -1;
-}
-
-int offers_projection_apply(PGconn *db, const struct offer_event *ev,
-                            const struct record_position *at)
-{
-    char n[9][24];
-    const struct offer_terms *t = &ev->terms;
-    const struct event_origin *o = &ev->origin;
-    if (ev->kind == OFFER_EVENT_LISTED) {
-        snprintf(n[0], 24, "%lld", (long long)t->quantity_wh);
-        snprintf(n[1], 24, "%lld", (long long)ev->remaining_wh);
-        snprintf(n[2], 24, "%lld", (long long)t->price_per_kwh);
-        snprintf(n[3], 24, "%lld", (long long)t->min_order_wh);
-        snprintf(n[4], 24, "%lld", (long long)t->delivery_start_ms);
-        snprintf(n[5], 24, "%lld", (long long)t->delivery_end_ms);
-        snprintf(n[6], 24, "%lld", (long long)t->valid_until_ms);
-        snprintf(n[7], 24, "%lld", (long long)o->occurred_at_ms);
-        snprintf(n[8], 24, "%d", (int)at->partition);
-        char off[24];
-        snprintf(off, sizeof off, "%lld", (long long)at->offset);
-        const char *v[18] = {t->offer_id, o->market, t->seller_id, source_type_name(t->source),
-                             n[0], n[1], n[2], t->currency, n[3], n[4], n[5], t->meter_id,
-                             t->has_valid_until ? n[6] : NULL, n[7], o->command_id, at->topic,
-                             n[8], off};
-        return run(db, "insert_offer", 18, v, t->offer_id);
+    char partition[16], offset[24], slot[24];
+    snprintf(partition, sizeof partition, "%d", (int)e->partition);
+    snprintf(offset, sizeof offset, "%lld", (long long)e->offset);
+    snprintf(slot, sizeof slot, "%lld", (long long)c->slot_ms);
+    if (strcmp(e->type, "offer.listed.v1") == 0) {
+        const char *v[4] = {e->topic, partition, offset, slot};
+        const char *values[5] = {e->json, v[0], v[1], v[2], v[3]};
+        pipeline_send(c->pl, "offer_listed", 5, values, -1, "offer_listed");
+    } else if (strcmp(e->type, "offer.withdrawn.v1") == 0) {
+        const char *v[1] = {"WITHDRAWN"};
+        projection_send(c, "offer_closed", e, 1, v);
+    } else if (strcmp(e->type, "offer.expired.v1") == 0) {
+        const char *v[1] = {"EXPIRED"};
+        projection_send(c, "offer_closed", e, 1, v);
+    } else if (strcmp(e->type, "offer.rejected.v1") == 0) {
+        const char *v[1] = {offset};
+        projection_send(c, "offer_rejected", e, 1, v);
     }
-    if (ev->kind == OFFER_EVENT_WITHDRAWN || ev->kind == OFFER_EVENT_EXPIRED) {
-        snprintf(n[0], 24, "%lld", (long long)ev->remaining_wh);
-        const char *v[3] = {t->offer_id, n[0], ev->kind == OFFER_EVENT_WITHDRAWN ? "WITHDRAWN" : "EXPIRED"};
-        return run(db, "close_offer", 3, v, t->offer_id);
-    }
-    snprintf(n[0], 24, "%lld", (long long)o->occurred_at_ms);
-    snprintf(n[1], 24, "%lld", (long long)at->offset);
-    const char *v[9] = {o->event_id, t->offer_id, o->command_id, t->seller_id, ev->reason.code,
-                        ev->reason.field, ev->reason.message, n[0], n[1]};
-    return run(db, "insert_rejection", 9, v, o->event_id);
 }

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/p2p_json.h"
 #include "common/p2p_log.h"
@@ -169,6 +170,33 @@ static int check_context(struct mg_connection *c, const struct beckn_node *node,
     return 0;
 }
 
+/* Length of "scheme://host[:port]" at the start of url (0 if not http(s)). */
+static size_t origin_len(const char *url)
+{
+    size_t skip = strncmp(url, "https://", 8) == 0 ? 8 : strncmp(url, "http://", 7) == 0 ? 7 : 0;
+    if (!skip)
+        return 0;
+    return skip + strcspn(url + skip, "/?#");
+}
+
+/* Callbacks go to the sender's subscriber URI: when the registry knows the
+ * signer's URL, the URI in the context must be on the same origin (else a
+ * signed message could point our callbacks at any address). */
+static int check_callback_origin(struct mg_connection *c, const struct beckn_node *node,
+                                 enum beckn_inbound_role role, const struct beckn_inbound *in)
+{
+    const char *uri = role == BECKN_IN_BAP_CALLBACK || role == BECKN_IN_CDS_PUBLISH
+                          ? in->ctx.bpp_uri
+                          : in->ctx.bap_uri;
+    const char *field = uri == in->ctx.bap_uri ? "context.bap_uri" : "context.bpp_uri";
+    size_t want = origin_len(in->peer.url), got = origin_len(uri);
+    if (!in->peer.url[0] || !uri[0] || (want && want == got && strncasecmp(uri, in->peer.url, want) == 0))
+        return 0;
+    return beckn_reply_nackf(c, node, 401, "60000", field,
+                             "AUT_UNAUTHORIZED_ACTION: %s is not on the subscriber URL the "
+                             "registry holds for %s", field + 8, in->auth.subscriber_id);
+}
+
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 static int check_replay(struct mg_connection *c, const struct beckn_node *node,
@@ -225,6 +253,8 @@ int beckn_inbound_receive(struct mg_connection *c, const struct beckn_node *node
     }
     if (!status)
         status = check_context(c, node, action, role, in);
+    if (!status)
+        status = check_callback_origin(c, node, role, in);
     if (!status)
         status = check_replay(c, node, in);
     if (status)

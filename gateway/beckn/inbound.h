@@ -10,7 +10,10 @@
  *             (400) → context read and beckn_context_check for the endpoint's
  *             action and role (400) → signer = context.bap_id (BPP endpoints,
  *             CDS discover) or context.bpp_id (BAP callbacks, catalog
- *             publish) (401) → message_id not seen from this signer (409) —
+ *             publish) (401) → the callback URI (bap_uri, or bpp_uri for
+ *             callbacks and publish) on the origin of the signer's registry
+ *             URL when the registry has one (401) → message_id not seen from
+ *             this signer (409) —
  *             PostgreSQL down is 503.
  * Guarantees: on success the caller owns *in and must release it; nothing
  *             has been answered yet (the action handler ACKs or NACKs). On

@@ -78,8 +78,10 @@ static int send_callback(struct ctx *x, const struct request *rq, json_t *messag
     snprintf(on_action, sizeof on_action, "on_%s", rq->action);
     char *body = beckn_callback_body(x->node, &rq->to, on_action, p2p_now_ms(), message, error);
     if (!body) {
-        snprintf(x->err, x->errlen, "out of memory building %s", on_action);
-        return -1;
+        /* Retrying the record would not help and would stall the worker. */
+        p2p_log(P2P_ERROR, "beckn_callback_unbuildable", "%s for command %s could not be built",
+                on_action, rq->command_id);
+        return 0;
     }
     if (beckn_callback_url(rq->to.bap_uri, on_action, url, sizeof url)) {
         p2p_log(P2P_WARN, "beckn_callback_unroutable", "bap_uri of %s is too long", rq->command_id);
@@ -292,10 +294,50 @@ static int on_paid(struct ctx *x, const struct request *rq, const json_t *ev)
     return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
 }
 
+/* The stored status of a Beckn order ("" when there is none); -1 on error. */
+static int stored_status(struct ctx *x, const char *order_id, char *out, size_t cap)
+{
+    const char *p[1] = {order_id};
+    PGresult *r = PQexecParams(x->db, "select status from beckn_orders where order_id = $1", 1,
+                               NULL, p, NULL, NULL, 0);
+    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
+    if (!ok)
+        snprintf(x->err, x->errlen, "%s", PQerrorMessage(x->db));
+    snprintf(out, cap, "%s", ok && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
+/* An init or confirm sent again for a transaction that already got that far
+ * (the BAP retried with a new message_id): answer with the order as it
+ * stands instead of an error. 1 answered, 0 not such a retry, -1 error. */
+static int answer_retry(struct ctx *x, const struct request *rq, const char *code)
+{
+    bool init = strcmp(rq->action, "init") == 0 && strcmp(code, "duplicate_id") == 0;
+    bool confirm = strcmp(rq->action, "confirm") == 0 && strcmp(code, "not_reserved") == 0;
+    if (!init && !confirm)
+        return 0;
+    char status[32];
+    if (stored_status(x, rq->order_id, status, sizeof status))
+        return -1;
+    if (!(init && strcmp(status, "RESERVED") == 0) && !(confirm && strcmp(status, "CONFIRMED") == 0))
+        return 0;
+    bool failed;
+    json_t *order = stored_order(x, rq->order_id, &failed);
+    if (failed)
+        return -1;
+    if (!order)
+        return 0;
+    return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL) ? -1 : 1;
+}
+
 static int rejected(struct ctx *x, const struct request *rq, const json_t *ev)
 {
     const json_t *reason = json_object_get(ev, "reason");
     const char *code = json_string_value(json_object_get(reason, "code"));
+    int retry = code ? answer_retry(x, rq, code) : 0;
+    if (retry)
+        return retry < 0 ? -1 : 0;
     const char *message = json_string_value(json_object_get(reason, "message"));
     const char *field = json_string_value(json_object_get(reason, "field"));
     char text[300];

@@ -11,7 +11,9 @@
  *             on_confirm (beckn:id = order id); order.cancelled -> on_cancel
  *             (CANCELLED, refund); order.paid -> on_update (payment);
  *             order.rejected / command.rejected -> on_<action> with error
- *             {code, message, paths}; order.expired, fill.cancelled,
+ *             {code, message, paths} (but a repeated init/confirm of a
+ *             transaction that got that far gets the stored order again);
+ *             order.expired, fill.cancelled,
  *             delivery.settled, order.settled -> state only.
  * Guarantees: everything runs on the caller's connection inside the
  *             caller's transaction (the worker commits it with the Kafka

@@ -94,7 +94,15 @@ create table participants (
     capacity_wh_per_month  bigint,
     verified_wh_per_month  bigint,
     updated_at_ms          bigint not null,
-    last_event_id          text   not null
+    last_event_id          text   not null,
+    -- The two streams that describe a participant arrive in any interleaving
+    -- (topics trust and participant-events), so each keeps its own latest
+    -- event: trust comes from trust.changed when there was one, production
+    -- from participant.updated when there was one; tier and limit follow.
+    trust_event_id         text,
+    trust_at_ms            bigint,
+    profile_event_id       text,
+    profile_at_ms          bigint
 );
 
 create table trust_history (
@@ -155,8 +163,10 @@ create table delivery_reports (
     at_ms          bigint not null
 );
 
--- Price and volume per delivery slot and source type (sold energy of fills that
--- span several slots is spread evenly over them).
+-- Price and volume per delivery slot and source type: energy listed (offers as
+-- listed) and sold (fills as sold; later cancellations are not subtracted).
+-- Offers and fills that span several slots are spread evenly over them
+-- (p2p_spread: the remainder goes to the first slots).
 create table market_slots (
     market         text   not null,
     slot_start_ms  bigint not null,
@@ -179,5 +189,34 @@ create table command_results (
     subject_id   text,              -- order, offer, fill or participant id
     actor_id     text,
     result       jsonb  not null,   -- the event's value
-    at_ms        bigint not null
+    at_ms        bigint not null,
+    event_id     text   not null,   -- the decisive event
+    answer_rank  int    not null,   -- 1 outcome, 2 reservation or withdrawal, 3 money only
+    event_n      int    not null    -- its place among the command's events
 );
+
+-- Energy taken off each offer's open remainder: + reserved lines, - released
+-- lines, + closed (withdrawn, expired). A sum, so order events may be projected
+-- before the offer.listed they refer to; offers.remaining_wh = quantity_wh - taken_wh.
+create table offer_energy (
+    offer_id  text   primary key,
+    taken_wh  bigint not null
+);
+
+-- Trust tiers and trade-limit percentages (docs/engine.md "Trust"; the engine's
+-- table is tiers[] in engine/core/engine.c).
+create function p2p_trust_tier(trust int) returns text language sql immutable as $$
+    select case when trust >= 9500 then 'Platinum' when trust >= 8500 then 'Gold'
+                when trust >= 7000 then 'Silver' when trust >= 5000 then 'Bronze'
+                when trust >= 3000 then 'Starter' else 'New' end $$;
+create function p2p_tier_percent(trust int) returns int language sql immutable as $$
+    select case when trust >= 9500 then 100 when trust >= 8500 then 80
+                when trust >= 7000 then 60 when trust >= 5000 then 40 else 10 end $$;
+
+-- Spreads wh and amount over the slots of [start_ms, end_ms): equal shares,
+-- the remainders one unit each to the first slots.
+create function p2p_spread(bigint, bigint, bigint, bigint, bigint)
+returns table (slot_start_ms bigint, wh bigint, amount bigint) language sql immutable as $$
+    select $1 + i * $5, $3 / k + case when i < $3 % k then 1 else 0 end,
+           $4 / k + case when i < $4 % k then 1 else 0 end
+    from (select greatest(1, ($2 - $1) / $5) as k) c, generate_series(0, c.k - 1) as i $$;

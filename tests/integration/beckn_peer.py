@@ -343,14 +343,17 @@ def write_registry_file(h, peers, our=None):
         if getattr(p, "uri", None):
             e["url"] = p.uri
         entries.append(e)
-    path = os.path.join(h.log_dir, "registry-%s.json" % h.run)
+    path = os.path.join(h.log_dir, "beckn-registry.json")
     with open(path, "w") as f:
         json.dump(entries, f, indent=1)
     return path
 
 
 def start_beckn_gateway(h, our, registry_file, **env_over):
-    """Starts the gateway with our Beckn identity (dev auth on)."""
+    """Starts the gateway with our Beckn identity (dev auth on), once the
+    projector has applied migration 003 (the Beckn tables)."""
+    wait_until(lambda: h.table_exists("beckn_worker_offsets"), timeout=60,
+               what="migration 003_beckn applied")
     port = free_port()
     env = our.env(registry_file, port)
     env.update(env_over)

@@ -3,12 +3,18 @@
 
 Accepted: the DEG wave-1 example payloads of beckn.md §7 (select, init,
 confirm, status, cancel; URLs substituted, our ids as bpp, the peer's as bap,
-current timestamps), each ACKed in the beckn-onix v1.3 shape; the select of
-offers we do not have comes back as an on_select error (30006).
+current timestamps, the accepted offers renamed to two of ours), each ACKed in
+the beckn-onix v1.3 shape and answered without error; the same select of the
+offers as the examples name them (we do not have those) comes back as an
+on_select error (30006).
+
+Callback delivery gives up on a NACK at once and after
+BECKN_CALLBACK_MAX_ATTEMPTS failures (the outbox row says FAILED and why).
 
 Refused, each with its HTTP status and Beckn code (and nothing appended to
 Kafka): a tampered body (one byte), an expired and a future signature, an
-unknown key, a signer other than bap_id, a missing Authorization header (401
+unknown key, a signer other than bap_id, a bap_uri off the signer's
+registered URL, a missing Authorization header (401
 with WWW-Authenticate), the wrong domain, the wrong version, action != path,
 bpp_id not us, a replayed message_id, an expired ttl, an unknown key in an
 energy pack that forbids them (EnergyCustomer, EnergyOrderItem), a bad enum,
@@ -101,6 +107,50 @@ def deg_init_order(bap, bpp):
     return o
 
 
+def create_offer(h, seller, price, wh, window):
+    st, body = h.http("POST", "/seller/offers",
+                      {"source_type": "SOLAR", "quantity_wh": wh, "price_per_kwh": price,
+                       "delivery_start": window["start"], "delivery_end": window["end"],
+                       "meter_id": "MTR-" + seller},
+                      headers={"X-Dev-User": seller})
+    # 201: the gateway waited for the engine's decision; 202: still pending
+    check(st in (201, 202), "offer not accepted: %d %r" % (st, body))
+    decided = body if st == 201 else h.wait_offer_decided(body["offer_id"])
+    check(decided["status"] == "LISTED", "offer not listed: %r" % decided)
+    return body["offer_id"]
+
+
+def with_our_offers(order, ids):
+    """The DEG order with its two accepted offers renamed to ours."""
+    for item, oid in zip(order["beckn:orderItems"], ids):
+        item["beckn:acceptedOffer"]["beckn:id"] = oid
+    return order
+
+
+def deg_flow(h, bap, our, ack):
+    """The DEG examples of §7.3-§7.9, with our offer ids, go all the way:
+    select, init, confirm, status, cancel, each ACKed and answered without
+    an error."""
+    w = H.future_window(6, 1)
+    ids = [create_offer(h, "alice", 650, 20000, w), create_offer(h, "carol", 700, 15000, w)]
+    txn = "txn-energy-" + uuid.uuid4().hex
+    steps = [("select", {"order": with_our_offers(deg_select_order(bap, our), ids)}),
+             ("init", {"order": with_our_offers(deg_init_order(bap, our), ids)})]
+    order_id = None
+    for action, message in steps + [("confirm", None), ("status", None), ("cancel", None)]:
+        if action == "confirm":
+            message = {"order": last}   # §7.6: confirm carries the on_init order
+        elif message is None:
+            message = {"order": {"beckn:id": order_id}}   # §7.7, §7.9
+        ctx = B.context(action, bap, our, transaction_id=txn)
+        ack("DEG " + action, bap.send(h.port, action, {"context": ctx, "message": message}))
+        cb = bap.wait_callback("on_" + action, txn)
+        check("error" not in cb.body, "DEG %s answered with an error: %r" % (action, cb.body))
+        last = cb.body["message"]["order"]
+        order_id = last.get("beckn:id", order_id)
+    check(last["beckn:orderStatus"] == "CANCELLED", "DEG cancel: %r" % last)
+
+
 def main():
     with H.Harness() as h:
         h.create_db()
@@ -114,7 +164,7 @@ def main():
         try:
             reg = B.write_registry_file(h, [bap, other], our)
             B.start_beckn_gateway(h, our, reg)
-            B.start_beckn_worker(h, our, reg)
+            B.start_beckn_worker(h, our, reg, BECKN_CALLBACK_MAX_ATTEMPTS=3)
             orders_topic = h.topic("orders")
 
             def commands():
@@ -150,6 +200,7 @@ def main():
                       "%s: not ACKed: %d %r" % (what, st, raw[:500]))
 
             # ---- the DEG example payloads are accepted
+            deg_flow(h, bap, our, ack)
             sel = msg("select", {"order": deg_select_order(bap, our)})
             ack("DEG select", send("select", sel))
             cb = bap.wait_callback("on_select", sel["context"]["transaction_id"])
@@ -159,6 +210,29 @@ def main():
             check(cb.body["message"]["order"]["beckn:orderItems"][0]["beckn:acceptedOffer"]
                   ["beckn:id"] == "offer-morning-001", "on_select echoes the order")
             ack("DEG init", send("init", msg("init", {"order": deg_init_order(bap, our)})))
+
+            # ---- callback delivery gives up: on a refusal at once, on
+            # failures after BECKN_CALLBACK_MAX_ATTEMPTS (3 here)
+            def outbox_row(txn):
+                rows = h.query("select status, attempts, last_http_status from beckn_outbox"
+                               " where transaction_id = %s", (txn,))
+                return rows[0] if rows and rows[0]["status"] != "PENDING" else None
+            bap.answer_next("on_select", 400, B.nack("30000", "we do not like it"))
+            refused = msg("select", {"order": deg_select_order(bap, our)})
+            ack("select (callback refused)", send("select", refused))
+            row = H.wait_until(lambda: outbox_row(refused["context"]["transaction_id"]),
+                               timeout=60, what="callback marked failed")
+            check(row == {"status": "FAILED", "attempts": 1, "last_http_status": 400},
+                  "a NACKed callback: %r" % row)
+            bap.answer_next("on_select", 503, B.nack("50000", "busy"), times=3)
+            busy = msg("select", {"order": deg_select_order(bap, our)})
+            ack("select (peer busy)", send("select", busy))
+            row = H.wait_until(lambda: outbox_row(busy["context"]["transaction_id"]),
+                               timeout=60, what="callback marked failed")
+            check(row == {"status": "FAILED", "attempts": 3, "last_http_status": 503},
+                  "a callback the peer never takes: %r" % row)
+            check(len(bap.callbacks("on_select", busy["context"]["transaction_id"])) == 3,
+                  "three attempts reach the peer")
             confirm_order = deg_init_order(bap, our)
             confirm_order["beckn:payment"]["beckn:paymentStatus"] = "AUTHORIZED"
             # confirm of an order never reserved: a clear 404 NACK
@@ -197,6 +271,9 @@ def main():
             expect("signer is not bap_id", send("select", msg("select", good["message"]),
                                                 signer=other),
                    401, "60000", "context.bap_id")
+            expect("bap_uri not on the registered URL",
+                   send("select", msg("select", good["message"], bap_uri="http://127.0.0.2:9/beckn")),
+                   401, "60000", "context.bap_uri")
             expect("no Authorization", send("select", msg("select", good["message"]), sign=False),
                    401, "60000")
 

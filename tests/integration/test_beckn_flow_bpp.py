@@ -49,8 +49,9 @@ def create_offer(h, seller, price, wh, window):
                        "delivery_start": window["start"],
                        "delivery_end": window["end"], "meter_id": "MTR-" + seller},
                       headers={"X-Dev-User": seller})
-    check(st == 202, "offer not accepted: %d %r" % (st, body))
-    decided = h.wait_offer_decided(body["offer_id"])
+    # 201: the gateway waited for the engine's decision; 202: still pending
+    check(st in (201, 202), "offer not accepted: %d %r" % (st, body))
+    decided = body if st == 201 else h.wait_offer_decided(body["offer_id"])
     check(decided["status"] == "LISTED", "offer not listed: %r" % decided)
     return body["offer_id"]
 
@@ -99,6 +100,75 @@ def check_priced(order, offers, where):
 def ack(status, body, where):
     check(status == 200 and body == {"message": {"ack": {"status": "ACK"}}},
           "%s not ACKed: %d %r" % (where, status, body))
+
+
+def status_until(h, bap, our, txn, order_id, wanted, timeout=60):
+    """Asks status until on_status shows beckn:orderStatus `wanted`."""
+    deadline = time.time() + timeout
+    while True:
+        ctx = B.context("status", bap, our, transaction_id=txn)
+        st, body, _, _ = bap.send(h.port, "status", {"context": ctx, "message": {"order": {"beckn:id": order_id}}})
+        ack(st, body, "status")
+        n = len([r for r in bap.callbacks("on_status", txn)
+                 if r.body["context"]["message_id"] == ctx["message_id"]])
+        cb = H.wait_until(lambda: [r for r in bap.callbacks("on_status", txn)
+                                   if r.signer and r.body["context"]["message_id"] == ctx["message_id"]],
+                          timeout=30, what="on_status")[0]
+        check(n == 0, "on_status arrived before the request")
+        o = cb.body["message"]["order"]
+        if o["beckn:orderStatus"] == wanted:
+            check_context(cb, "on_status", ctx, our)
+            return o
+        check(time.time() < deadline, "order status stays %r (wanted %r)"
+              % (o["beckn:orderStatus"], wanted))
+        time.sleep(0.5)
+
+
+def deliver_and_track(h, bap, our, order, offers, w):
+    """A second order is confirmed, the DISCOM reports line 1 delivered in
+    full and line 2 half (the rest curtailed); on_status shows the progress:
+    PARTIALLYFULFILLED, per-line delivered and curtailed kWh and a meter
+    reading whose allocated energy equals the delivered quantity."""
+    txn = "txn-" + uuid.uuid4().hex
+    ctx = B.context("init", bap, our, transaction_id=txn)
+    st, body, _, _ = bap.send(h.port, "init", {"context": ctx, "message": {"order": B.with_payment(order, bap, 1.0)}})
+    ack(st, body, "init 2")
+    o = bap.wait_callback("on_init", txn).body["message"]["order"]
+    ctx = B.context("confirm", bap, our, transaction_id=txn)
+    st, body, _, _ = bap.send(h.port, "confirm", {"context": ctx, "message": {"order": o}})
+    ack(st, body, "confirm 2")
+    cb = bap.wait_callback("on_confirm", txn)
+    check("error" not in cb.body, "on_confirm 2 error %r" % cb.body.get("error"))
+    order_id = cb.body["message"]["order"]["beckn:id"]
+    lines = h.query("select fill_id, offer_id, quantity_wh from beckn_order_lines"
+                    " where order_id = %s order by line", (order_id,))
+    check(len(lines) == 2, "stored lines %r" % lines)
+    delivered = {lines[0]["offer_id"]: (lines[0]["quantity_wh"], 0),
+                 lines[1]["offer_id"]: (lines[1]["quantity_wh"] // 2,
+                                        lines[1]["quantity_wh"] - lines[1]["quantity_wh"] // 2)}
+    prod = H.CommandProducer()
+    for ln in lines:
+        d, c = delivered[ln["offer_id"]]
+        prod.produce(h.topic("deliveries"),
+                     {"command_id": str(uuid.uuid4()), "issued_at_ms": w["end_ms"] + 60000,
+                      "market": H.MARKET, "fill_id": ln["fill_id"], "delivered_wh": d,
+                      "curtailed_wh": c},
+                     ce_type="energy.p2p.delivery.report.v1", time_ms=w["end_ms"] + 60000)
+    prod.flush()
+    so = status_until(h, bap, our, txn, order_id, "PARTIALLYFULFILLED")
+    for it in so["beckn:orderItems"]:
+        oid = it["beckn:acceptedOffer"]["beckn:id"]
+        d, c = delivered[oid]
+        fa = it["beckn:orderItemAttributes"]["fulfillmentAttributes"]
+        check(fa["deliveryStatus"] == "COMPLETED" and D(repr(fa["deliveredQuantity"])) * 1000 == d,
+              "line %s delivery %r (expected %d Wh)" % (oid, fa, d))
+        check(D(repr(fa.get("curtailedQuantity", 0))) * 1000 == c,
+              "line %s curtailed %r (expected %d Wh)" % (oid, fa, c))
+        readings = fa["meterReadings"]
+        check(len(readings) == 1 and D(repr(readings[0]["allocatedEnergy"])) == D(repr(fa["deliveredQuantity"])),
+              "line %s readings %r" % (oid, readings))
+        check(readings[0]["beckn:timeWindow"]["schema:startTime"] == w["start"],
+              "reading window %r" % readings[0])
 
 
 def main():
@@ -158,6 +228,18 @@ def main():
                   "settlement accounts %r" % accounts)
             check(o["beckn:orderStatus"] == "CREATED", "on_init status %r" % o["beckn:orderStatus"])
             H.rfc3339_to_ms(o["beckn:orderAttributes"]["reservationExpiresAt"])
+
+            # the BAP sends init again (new message_id): the same answer, nothing doubled
+            ctx2 = B.context("init", bap, our, transaction_id=txn)
+            st, body, _, _ = bap.send(h.port, "init", {"context": ctx2, "message": {"order": init_order}})
+            ack(st, body, "init again")
+            again = H.wait_until(lambda: [r for r in bap.callbacks("on_init", txn)
+                                          if r.body["context"]["message_id"] == ctx2["message_id"]],
+                                 timeout=60, what="on_init of the repeated init")[0]
+            check("error" not in again.body and again.body["message"]["order"] == o,
+                  "repeated init: %r" % again.body)
+            check(h.scalar("select count(*) from beckn_orders where transaction_id = %s", (txn,)) == 1,
+                  "a repeated init made a second order")
 
             # confirm -> on_confirm
             ctx = B.context("confirm", bap, our, transaction_id=txn)
@@ -227,6 +309,8 @@ def main():
                   "the restarted worker queued callbacks again")
             after = {a: len(bap.callbacks(a, txn)) for a in before}
             check(after == before, "callbacks after restart %r != before %r" % (after, before))
+
+            deliver_and_track(h, bap, our, order, offers, w)
             check(not bap.bad_signatures, "bad signatures: %r" % bap.bad_signatures)
         finally:
             bap.stop()

@@ -1,0 +1,65 @@
+/* What every read-model module sees of one engine event, and the modules'
+ * entry points. A module prepares its statements once per connection and
+ * turns each event it cares about into statements queued on the batch's
+ * pipeline (projections/pipeline.h); the projector commits them together with
+ * the consumed offsets, which is what makes each event count exactly once.
+ *
+ * Events of one engine transaction reach the projector through several topics
+ * in any interleaving, so every module's statements commute across topics:
+ * they add to sums, keep the latest event of one topic, or derive a row from
+ * whichever of two related events arrives second. The state after all events
+ * is the same in whatever order the topics were read (a rebuild equals the
+ * live model). Within one topic partition events keep the engine's order. */
+#ifndef P2P_PROJECTION_H
+#define P2P_PROJECTION_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdint.h>
+
+#include "projections/pipeline.h"
+
+struct projected_event {
+    const char *type;     /* ce_type without "energy.p2p.", e.g. "order.reserved.v1" */
+    const char *json;     /* the record's value, NUL-terminated */
+    const json_t *value;  /* the same, decoded (a JSON object) */
+    const char *event_id;
+    const char *command_id;
+    int event_n;          /* n of the event id "{topic}/{partition}/{offset}/{n}", else 0 */
+    const char *topic;    /* where the record sits */
+    int32_t partition;
+    int64_t offset;
+};
+
+struct projection_context {
+    struct pipeline *pl;
+    int64_t slot_ms;      /* SLOT_MINUTES: market_slots spread energy over slots */
+};
+
+/* Each returns 0, or -1 when preparing failed (logged). */
+int offers_projection_prepare(PGconn *db);
+int orders_projection_prepare(PGconn *db);
+int fills_projection_prepare(PGconn *db);
+int participants_projection_prepare(PGconn *db);
+int accounts_projection_prepare(PGconn *db);
+int command_results_projection_prepare(PGconn *db);
+
+/* Each queues the statements for one event (nothing when the type is not
+ * its concern). Failures surface at the pipeline's next drain. */
+void offers_projection_apply(const struct projection_context *c, const struct projected_event *e);
+void orders_projection_apply(const struct projection_context *c, const struct projected_event *e);
+void fills_projection_apply(const struct projection_context *c, const struct projected_event *e);
+void participants_projection_apply(const struct projection_context *c, const struct projected_event *e);
+void accounts_projection_apply(const struct projection_context *c, const struct projected_event *e);
+void command_results_projection_apply(const struct projection_context *c,
+                                       const struct projected_event *e);
+
+/* Helpers shared by the modules. */
+int projection_prepare(PGconn *db, const char *name, const char *sql);
+/* Queues statement `name` with the event's value as $1 and up to 3 more parameters. */
+void projection_send(const struct projection_context *c, const char *name,
+                     const struct projected_event *e, int nextra, const char *const *extra);
+/* String member of an object, or "" */
+const char *projection_str(const json_t *obj, const char *key);
+
+#endif
