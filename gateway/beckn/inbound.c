@@ -185,6 +185,10 @@ static size_t origin_len(const char *url)
 static int check_callback_origin(struct mg_connection *c, const struct beckn_node *node,
                                  enum beckn_inbound_role role, const struct beckn_inbound *in)
 {
+    /* A CDS's answers carry our own context URIs and send nothing anywhere:
+     * the handler binds them to the transaction we sent (beckn-bap). */
+    if (role == BECKN_IN_CDS_ON_DISCOVER || role == BECKN_IN_CDS_ON_PUBLISH)
+        return 0;
     const char *uri = role == BECKN_IN_BAP_CALLBACK || role == BECKN_IN_CDS_PUBLISH
                           ? in->ctx.bpp_uri
                           : in->ctx.bap_uri;

@@ -28,7 +28,9 @@ def create_offer(h, seller, wh, price, window):
                       {"source_type": "SOLAR", "quantity_wh": wh, "price_per_kwh": price,
                        "delivery_start": window["start"], "delivery_end": window["end"],
                        "meter_id": "MTR-" + seller}, headers={"X-Dev-User": seller})
-    check(st == 202, "offer not accepted: %d %r" % (st, body))
+    # 201: the gateway waited for the engine's decision; 202: still pending.
+    # Either way wait for the read model, which our catalog is built from.
+    check(st in (201, 202), "offer not accepted: %d %r" % (st, body))
     check(h.wait_offer_decided(body["offer_id"])["status"] == "LISTED", "offer not listed")
     return body["offer_id"]
 

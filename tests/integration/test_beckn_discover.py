@@ -38,7 +38,9 @@ def create_offer(h, seller, source, wh, price, window):
                        "delivery_start": window["start"], "delivery_end": window["end"],
                        "meter_id": "MTR-" + seller},
                       headers={"X-Dev-User": seller})
-    check(st == 202, "offer not accepted: %d %r" % (st, body))
+    # 201: the gateway waited for the engine's decision; 202: still pending.
+    # Either way wait for the read model, which our catalog is built from.
+    check(st in (201, 202), "offer not accepted: %d %r" % (st, body))
     decided = h.wait_offer_decided(body["offer_id"])
     check(decided["status"] == "LISTED", "offer not listed: %r" % decided)
     return body["offer_id"]
