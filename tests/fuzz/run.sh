@@ -24,7 +24,7 @@ declare -A SRCS=(
   [fuzz_signature_header]="gateway/beckn/signature.c"
   [fuzz_beckn_json]="common/p2p_json.c gateway/beckn/message.c common/p2p_time.c"
   [fuzz_beckn_order]="common/p2p_json.c gateway/beckn/message.c common/p2p_time.c gateway/beckn/beckn_order.c gateway/beckn/packs.c"
-  [fuzz_jsonpath]="gateway/beckn/jsonpath.c"
+  [fuzz_jsonpath]="gateway/beckn/jsonpath.c gateway/beckn/jsonpath_eval.c"
 )
 declare -A DICTS=(
   [fuzz_signature_header]="signature_header.dict"
