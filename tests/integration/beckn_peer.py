@@ -343,7 +343,7 @@ def write_registry_file(h, peers, our=None):
         if getattr(p, "uri", None):
             e["url"] = p.uri
         entries.append(e)
-    path = os.path.join(h.log_dir, "beckn-registry.json")
+    path = os.path.join(h.log_dir, "beckn-registry-%s-%s.json" % (h.run, uuid.uuid4().hex[:6]))
     with open(path, "w") as f:
         json.dump(entries, f, indent=1)
     return path
