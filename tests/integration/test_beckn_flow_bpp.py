@@ -128,7 +128,8 @@ def deliver_and_track(h, bap, our, order, offers, w):
     """A second order is confirmed, the DISCOM reports line 1 delivered in
     full and line 2 half (the rest curtailed); on_status shows the progress:
     PARTIALLYFULFILLED, per-line delivered and curtailed kWh and a meter
-    reading whose allocated energy equals the delivered quantity."""
+    reading whose allocated energy equals the delivered quantity; the BAP
+    also gets it pushed as unsolicited on_update callbacks."""
     txn = "txn-" + uuid.uuid4().hex
     ctx = B.context("init", bap, our, transaction_id=txn)
     st, body, _, _ = bap.send(h.port, "init", {"context": ctx, "message": {"order": B.with_payment(order, bap, 1.0)}})
@@ -169,6 +170,20 @@ def deliver_and_track(h, bap, our, order, offers, w):
               "line %s readings %r" % (oid, readings))
         check(readings[0]["beckn:timeWindow"]["schema:startTime"] == w["start"],
               "reading window %r" % readings[0])
+    # the same progress was pushed unsolicited: one on_update per settled
+    # line and one when the order settled, each with a new message_id
+    pushes = H.wait_until(lambda: len([r for r in bap.callbacks("on_update", txn) if r.signer]) >= 3
+                          and bap.callbacks("on_update", txn), timeout=60, what="on_update pushes")
+    check(len(pushes) == 3, "on_update pushes: %r" % pushes)
+    ids = {r.body["context"]["message_id"] for r in pushes}
+    asked = {r.body["context"]["message_id"] for r in bap.callbacks("on_status", txn)}
+    check(len(ids) == 3 and not ids & asked, "pushes need new message ids: %r" % ids)
+    # (a retried push may arrive after a later one: compare as a set)
+    states = sorted(r.body["message"]["order"]["beckn:orderStatus"] for r in pushes)
+    check(states == ["INPROGRESS", "INPROGRESS", "PARTIALLYFULFILLED"],
+          "pushed order states %r" % states)
+    check(all(r.body["message"]["order"]["beckn:id"] == order_id for r in pushes),
+          "pushes name the order")
 
 
 def main():
