@@ -13,6 +13,7 @@ bytes), shape and arithmetic checked:
 * on_confirm: beckn:id = the order id; on_status from the stored state;
   update (the BAP's platform paid) -> on_update COMPLETED for the total;
   on_cancel: CANCELLED, REFUNDED = total - 10 % cancellation fee per line;
+  support -> on_support with our contact;
 * a replayed request is refused (409) and causes no second callback; a
   worker killed and restarted re-reads nothing twice (no duplicate outbox
   rows, no duplicate callbacks).
@@ -196,7 +197,7 @@ def main():
         bap.trust(our)
         try:
             reg = B.write_registry_file(h, [bap], our)
-            B.start_beckn_gateway(h, our, reg)
+            B.start_beckn_gateway(h, our, reg, BECKN_SUPPORT_EMAIL="help@p2p-energy.test")
             B.start_beckn_worker(h, our, reg)
             w = H.future_window(6, 1)
             o1 = create_offer(h, "alice", 651, 5000, w)
@@ -313,9 +314,19 @@ def main():
                   and money(cp["beckn:amount"]["value"]) == total - cancel_fee,
                   "on_cancel payment %r (expected REFUNDED %d)" % (cp, total - cancel_fee))
 
+            # support -> on_support with our contact
+            ctx = B.context("support", bap, our, transaction_id=txn)
+            st, body, _, _ = bap.send(h.port, "support", {"context": ctx, "message": {"refId": order_id, "refType": "ORDER"}})
+            ack(st, body, "support")
+            cb = bap.wait_callback("on_support", txn)
+            check_context(cb, "on_support", ctx, our)
+            sup = cb.body["message"]["support"]
+            check(sup["@type"] == "beckn:SupportInfo" and sup["email"] == "help@p2p-energy.test"
+                  and sup["channels"] == ["EMAIL"], "on_support %r" % sup)
+
             # restart the worker: nothing is turned into callbacks twice
             before = {a: len(bap.callbacks(a, txn)) for a in
-                      ("on_select", "on_init", "on_confirm", "on_status", "on_cancel")}
+                      ("on_select", "on_init", "on_confirm", "on_status", "on_cancel", "on_support")}
             rows = h.scalar("select count(*) from beckn_outbox")
             h.kill(h.beckn_worker)
             B.start_beckn_worker(h, our, reg)
