@@ -364,7 +364,7 @@ int main(int argc, char **argv)
     }
     sodium_memzero(bpp_seed, strlen(bpp_seed));
     bool up = false;
-    for (int i = 0; i < 300 && !up; i++) {
+    for (int i = 0; i < 900 && !up; i++) { /* 90 s: a loaded machine starts slowly */
         int fd = connect_to(opt.port);
         char buf[2048];
         if (fd >= 0) {

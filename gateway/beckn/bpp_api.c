@@ -42,10 +42,12 @@ static const json_t *message_order(const struct beckn_inbound *in)
 static int unavailable(struct mg_connection *c, const struct beckn_inbound *in, const char *what)
 {
     PGconn *db = pg_pool_get(PG_WAIT_MS);
-    if (db) {
-        beckn_replay_forget(db, in->auth.subscriber_id, in->ctx.message_id);
+    if (!db || beckn_replay_forget(db, in->auth.subscriber_id, in->ctx.message_id))
+        p2p_log(P2P_WARN, "beckn_replay_forget_failed",
+                "message %s of %s stays remembered: a retry with the same id is refused",
+                in->ctx.message_id, in->auth.subscriber_id);
+    if (db)
         pg_pool_put(db);
-    }
     return beckn_reply_nackf(c, node, 503, "50000", "", "%s; nothing was recorded, retry later",
                              what);
 }

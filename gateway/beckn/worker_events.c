@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/p2p_id.h"
 #include "common/p2p_log.h"
 #include "common/p2p_time.h"
 #include "gateway/beckn/beckn_order.h"
@@ -369,6 +370,59 @@ static int line_update(struct ctx *x, const json_t *ev, const char *status)
                5, p);
 }
 
+/* Unsolicited on_update with the order's delivery state (DEG §3.4 step 7/8:
+ * the BAP learns of deliveries and curtailment without polling). It answers
+ * no request, so it carries a new message_id (spec text on messageId);
+ * dedupe_key makes it once per engine event. */
+static int push_progress(struct ctx *x, const char *order_id, const char *dedupe_key)
+{
+    const char *p[1] = {order_id};
+    PGresult *r = PQexecParams(x->db,
+                               "select transaction_id, bap_id, bap_uri, domain from beckn_orders"
+                               " where order_id = $1",
+                               1, NULL, p, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        snprintf(x->err, x->errlen, "%s", PQerrorMessage(x->db));
+        PQclear(r);
+        return -1;
+    }
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return 0; /* not a Beckn order */
+    }
+    struct request rq;
+    memset(&rq, 0, sizeof rq);
+    snprintf(rq.command_id, sizeof rq.command_id, "%s", dedupe_key);
+    snprintf(rq.action, sizeof rq.action, "update");
+    snprintf(rq.order_id, sizeof rq.order_id, "%s", order_id);
+    snprintf(rq.to.transaction_id, sizeof rq.to.transaction_id, "%s", PQgetvalue(r, 0, 0));
+    snprintf(rq.to.bap_id, sizeof rq.to.bap_id, "%s", PQgetvalue(r, 0, 1));
+    snprintf(rq.to.bap_uri, sizeof rq.to.bap_uri, "%s", PQgetvalue(r, 0, 2));
+    snprintf(rq.to.domain, sizeof rq.to.domain, "%s", PQgetvalue(r, 0, 3));
+    PQclear(r);
+    char uuid[P2P_UUID_BUF];
+    p2p_uuid(uuid);
+    snprintf(rq.to.message_id, sizeof rq.to.message_id, "msg-on-update-%s", uuid);
+    json_t *order = beckn_status_order(x->db, order_id, rq.to.bap_id, x->currency, x->err,
+                                       x->errlen);
+    if (!order && strncmp(x->err, "stored order", 12) == 0) {
+        p2p_log(P2P_ERROR, "beckn_progress_unbuildable", "%s", x->err);
+        return 0; /* retrying would not help */
+    }
+    if (!order)
+        return -1;
+    return send_callback(x, &rq, json_pack("{s:o}", "order", order), NULL);
+}
+
+static int delivered(struct ctx *x, const json_t *ev, const char *event_id)
+{
+    const char *order_id = json_string_value(json_object_get(ev, "order_id"));
+    char key[200];
+    snprintf(key, sizeof key, "delivery/%s", event_id);
+    return line_update(x, ev, "COMPLETED") || (order_id && push_progress(x, order_id, key)) ? -1
+                                                                                            : 0;
+}
+
 static int settled(struct ctx *x, const json_t *ev)
 {
     const char *order_id = json_string_value(json_object_get(ev, "order_id"));
@@ -398,12 +452,17 @@ int beckn_worker_handle(PGconn *db, const struct beckn_node *node, const char *c
                         size_t errlen)
 {
     struct ctx x = {db, node, currency, err, errlen};
+    const char *event_id = json_string_value(json_object_get(ev, "event_id"));
     if (strcmp(type, "delivery.settled.v1") == 0)
-        return line_update(&x, ev, "COMPLETED");
+        return delivered(&x, ev, event_id ? event_id : "");
     if (strcmp(type, "fill.cancelled.v1") == 0)
         return line_update(&x, ev, "FAILED");
-    if (strcmp(type, "order.settled.v1") == 0)
-        return settled(&x, ev);
+    if (strcmp(type, "order.settled.v1") == 0) {
+        const char *order_id = json_string_value(json_object_get(ev, "order_id"));
+        char key[200];
+        snprintf(key, sizeof key, "settled/%s", event_id ? event_id : "");
+        return settled(&x, ev) || (order_id && push_progress(&x, order_id, key)) ? -1 : 0;
+    }
     if (strcmp(type, "order.expired.v1") == 0)
         return expired(&x, ev);
     struct request rq;

@@ -13,8 +13,9 @@
  *             order.rejected / command.rejected -> on_<action> with error
  *             {code, message, paths} (but a repeated init/confirm of a
  *             transaction that got that far gets the stored order again);
- *             order.expired, fill.cancelled,
- *             delivery.settled, order.settled -> state only.
+ *             order.expired, fill.cancelled -> state only;
+ *             delivery.settled, order.settled -> state and an unsolicited
+ *             on_update with the order's delivery progress (new message_id).
  * Guarantees: everything runs on the caller's connection inside the
  *             caller's transaction (the worker commits it with the Kafka
  *             offset), and outbox rows are keyed by command id and action, so

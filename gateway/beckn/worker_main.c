@@ -122,7 +122,7 @@ static int handle_record(PGconn *db, const struct beckn_node *node, const struct
     if (rc) {
         p2p_log(P2P_WARN, "beckn_worker_record_failed", "offset %lld: %s", (long long)m->offset,
                 err[0] ? err : PQerrorMessage(db));
-        PQexec(db, "rollback");
+        PQclear(PQexec(db, "rollback"));
     }
     return rc;
 }

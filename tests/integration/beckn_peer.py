@@ -224,8 +224,10 @@ class BecknPeer(Identity):
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                       Handler)
+        class Server(http.server.ThreadingHTTPServer):
+            request_queue_size = 128   # the default 5 refuses connects under load
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         threading.Thread(target=self._server.serve_forever,
@@ -343,7 +345,7 @@ def write_registry_file(h, peers, our=None):
         if getattr(p, "uri", None):
             e["url"] = p.uri
         entries.append(e)
-    path = os.path.join(h.log_dir, "beckn-registry.json")
+    path = os.path.join(h.log_dir, "beckn-registry-%s-%s.json" % (h.run, uuid.uuid4().hex[:6]))
     with open(path, "w") as f:
         json.dump(entries, f, indent=1)
     return path

@@ -13,6 +13,7 @@ bytes), shape and arithmetic checked:
 * on_confirm: beckn:id = the order id; on_status from the stored state;
   update (the BAP's platform paid) -> on_update COMPLETED for the total;
   on_cancel: CANCELLED, REFUNDED = total - 10 % cancellation fee per line;
+  support -> on_support with our contact;
 * a replayed request is refused (409) and causes no second callback; a
   worker killed and restarted re-reads nothing twice (no duplicate outbox
   rows, no duplicate callbacks).
@@ -128,7 +129,8 @@ def deliver_and_track(h, bap, our, order, offers, w):
     """A second order is confirmed, the DISCOM reports line 1 delivered in
     full and line 2 half (the rest curtailed); on_status shows the progress:
     PARTIALLYFULFILLED, per-line delivered and curtailed kWh and a meter
-    reading whose allocated energy equals the delivered quantity."""
+    reading whose allocated energy equals the delivered quantity; the BAP
+    also gets it pushed as unsolicited on_update callbacks."""
     txn = "txn-" + uuid.uuid4().hex
     ctx = B.context("init", bap, our, transaction_id=txn)
     st, body, _, _ = bap.send(h.port, "init", {"context": ctx, "message": {"order": B.with_payment(order, bap, 1.0)}})
@@ -169,6 +171,20 @@ def deliver_and_track(h, bap, our, order, offers, w):
               "line %s readings %r" % (oid, readings))
         check(readings[0]["beckn:timeWindow"]["schema:startTime"] == w["start"],
               "reading window %r" % readings[0])
+    # the same progress was pushed unsolicited: one on_update per settled
+    # line and one when the order settled, each with a new message_id
+    pushes = H.wait_until(lambda: len([r for r in bap.callbacks("on_update", txn) if r.signer]) >= 3
+                          and bap.callbacks("on_update", txn), timeout=60, what="on_update pushes")
+    check(len(pushes) == 3, "on_update pushes: %r" % pushes)
+    ids = {r.body["context"]["message_id"] for r in pushes}
+    asked = {r.body["context"]["message_id"] for r in bap.callbacks("on_status", txn)}
+    check(len(ids) == 3 and not ids & asked, "pushes need new message ids: %r" % ids)
+    # (a retried push may arrive after a later one: compare as a set)
+    states = sorted(r.body["message"]["order"]["beckn:orderStatus"] for r in pushes)
+    check(states == ["INPROGRESS", "INPROGRESS", "PARTIALLYFULFILLED"],
+          "pushed order states %r" % states)
+    check(all(r.body["message"]["order"]["beckn:id"] == order_id for r in pushes),
+          "pushes name the order")
 
 
 def main():
@@ -181,7 +197,7 @@ def main():
         bap.trust(our)
         try:
             reg = B.write_registry_file(h, [bap], our)
-            B.start_beckn_gateway(h, our, reg)
+            B.start_beckn_gateway(h, our, reg, BECKN_SUPPORT_EMAIL="help@p2p-energy.test")
             B.start_beckn_worker(h, our, reg)
             w = H.future_window(6, 1)
             o1 = create_offer(h, "alice", 651, 5000, w)
@@ -298,9 +314,19 @@ def main():
                   and money(cp["beckn:amount"]["value"]) == total - cancel_fee,
                   "on_cancel payment %r (expected REFUNDED %d)" % (cp, total - cancel_fee))
 
+            # support -> on_support with our contact
+            ctx = B.context("support", bap, our, transaction_id=txn)
+            st, body, _, _ = bap.send(h.port, "support", {"context": ctx, "message": {"refId": order_id, "refType": "ORDER"}})
+            ack(st, body, "support")
+            cb = bap.wait_callback("on_support", txn)
+            check_context(cb, "on_support", ctx, our)
+            sup = cb.body["message"]["support"]
+            check(sup["@type"] == "beckn:SupportInfo" and sup["email"] == "help@p2p-energy.test"
+                  and sup["channels"] == ["EMAIL"], "on_support %r" % sup)
+
             # restart the worker: nothing is turned into callbacks twice
             before = {a: len(bap.callbacks(a, txn)) for a in
-                      ("on_select", "on_init", "on_confirm", "on_status", "on_cancel")}
+                      ("on_select", "on_init", "on_confirm", "on_status", "on_cancel", "on_support")}
             rows = h.scalar("select count(*) from beckn_outbox")
             h.kill(h.beckn_worker)
             B.start_beckn_worker(h, our, reg)
