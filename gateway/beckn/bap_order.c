@@ -179,6 +179,20 @@ static int read_amounts(const json_t *order, struct bap_order *o, bool all_price
         o->has_refund = true;
         payment = NULL;
     }
+    /* after delivery the payment is what was delivered: at most the order */
+    bool settled = strcmp(o->payment_status, "COMPLETED") == 0 ||
+                   strcmp(o->payment_status, "PAID") == 0;
+    if (payment && settled && has_value) {
+        int64_t paid;
+        if (read_money(payment, o->currency, "message.order.beckn:payment.beckn:amount", &paid, n))
+            return -1;
+        if (paid > total)
+            return refuse(n, "message.order.beckn:payment.beckn:amount.value",
+                          "the settled payment of %lld minor units is more than the order's %lld",
+                          (long long)paid, (long long)total);
+        total = paid;
+        payment = NULL;
+    }
     if (payment) {
         int64_t paid;
         if (read_money(payment, o->currency, "message.order.beckn:payment.beckn:amount", &paid, n))

@@ -8,8 +8,9 @@
  *             of beckn:orderValue, or its value when it has no components),
  *             components add up to orderValue, and the payment amount equals
  *             orderValue (or, without one, the energy price) — unless the
- *             payment is REFUNDED/CANCELLED: then it is the refund, at most
- *             orderValue; read
+ *             payment is REFUNDED/CANCELLED (then it is the refund) or
+ *             COMPLETED/PAID with an orderValue (then it is what delivery
+ *             settled): at most orderValue; read
  *             a discovered beckn:Offer's price and quantity bounds.
  * Guarantees: every refusal is a NACK (400, code 30000) naming the JSON path
  *             under message.order; quantities are kWh on the wire and Wh

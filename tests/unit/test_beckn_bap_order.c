@@ -112,6 +112,18 @@ START_TEST(order_value_with_a_fee)
     set_payment(o, 4.15);
     ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), -1);
     ck_assert_str_eq(n.paths, "message.order.beckn:orderValue.components");
+    /* settled after a curtailment: less than the order value is fine, more is not */
+    json_object_set_new(o, "beckn:orderValue",
+                        json_pack("{s:s, s:f}", "currency", "USD", "value", 4.05));
+    set_payment(o, 1.5);
+    json_object_set_new(json_object_get(o, "beckn:payment"), "beckn:paymentStatus",
+                        json_string("COMPLETED"));
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), 0);
+    ck_assert_int_eq(got.amount, 150);
+    set_payment(o, 4.06);
+    json_object_set_new(json_object_get(o, "beckn:payment"), "beckn:paymentStatus",
+                        json_string("COMPLETED"));
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), -1);
     json_decref(o);
 }
 END_TEST
