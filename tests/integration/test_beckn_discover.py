@@ -18,10 +18,13 @@ engine, projector, PostgreSQL and Kafka:
 * bad filters are NACKed 400 naming message.filters.expression / .type and
   cause no callback;
 * our buyer's POST /api/network/discover goes through our own CDS and lists
-  the offers found (ours and the peer's), flattened to integers.
+  the offers found (ours and the peer's), flattened to integers; with
+  BECKN_CDS_URL it goes to the external CDS, whose on_discover is accepted
+  only from BECKN_CDS_SUBSCRIBER_ID and for a discover we sent.
 """
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -109,6 +112,51 @@ def discover(h, bap, our, expression, expect_status=200):
           "on_discover context %r" % c)
     check(cb.path == "/beckn/on_discover", "on_discover path %r" % cb.path)
     return body, cb.body["message"]["catalogs"]
+
+
+def external_cds_discovery(h, our, reg, cds, bpp, window):
+    """BECKN_CDS_URL = the fake CDS: /api/network/discover sends it a signed
+    discover and returns what its on_discover brings; an on_discover signed
+    by anyone but BECKN_CDS_SUBSCRIBER_ID, or for a transaction we never
+    sent, is refused."""
+    port = H.free_port()
+    g = h.start_gateway(port=port, primary=False, log_name="gateway-cds",
+                        BECKN_CDS_URL=cds.uri, BECKN_CDS_SUBSCRIBER_ID=cds.subscriber_id,
+                        **our.env(reg, port))
+    result = {}
+
+    def call():
+        result["answer"] = h.http("POST", "/api/network/discover",
+                                  {"expression": F.DEG_EXPRESSION}, port=g.port,
+                                  headers={"X-Dev-User": "dave"})
+    t = threading.Thread(target=call)
+    t.start()
+    req = wait_until(lambda: [r for r in cds.callbacks("discover") if r.signer], timeout=30,
+                     what="our discover at the external CDS")[-1]
+    F.check_signed_by(req, our, "discover to the external CDS")
+    ctx = req.body["context"]
+    check(req.path == "/beckn/discover" and ctx["bap_id"] == our.subscriber_id and
+          ctx["bap_uri"] == our.uri and "bpp_id" not in ctx and
+          req.body["message"]["filters"] == {"type": "jsonpath", "expression": F.DEG_EXPRESSION},
+          "discover sent to the CDS: %r" % req.body)
+    answer = {"context": F.reply_context(ctx, "on_discover"),
+              "message": {"catalogs": [F.deg_catalog(bpp, window, "catalog-from-cds")]}}
+    st, ans, _, _ = bpp.send(port, "on_discover", answer)  # not the CDS
+    check(st == 401, "on_discover signed by a BPP: %d %r" % (st, ans))
+    stray = {"context": dict(F.reply_context(ctx, "on_discover"), transaction_id="txn-never-sent"),
+             "message": answer["message"]}
+    st, ans, _, _ = cds.send(port, "on_discover", stray)
+    check(st == 400 and ans["message"]["error"]["code"] == "30008",
+          "on_discover for a transaction we never sent: %d %r" % (st, ans))
+    st, ans, _, _ = cds.send(port, "on_discover", answer)
+    check(st == 200, "on_discover from the CDS: %d %r" % (st, ans))
+    t.join(30)
+    st, res = result["answer"]
+    check(st == 200 and res["answered"] and res["transaction_id"] == ctx["transaction_id"],
+          "API discover through the external CDS: %d %r" % (st, res))
+    check({o["offer_id"] for o in res["offers"]} == {"offer-energy-001", "offer-energy-002"} and
+          all(o["bpp_id"] == bpp.subscriber_id for o in res["offers"]),
+          "offers from the external CDS %r" % res["offers"])
 
 
 def main():
@@ -304,6 +352,9 @@ def main():
                              what="republish with erin's offer")[-1]
             check_our_offer(pub.body["message"]["catalogs"][0], erin, "erin", "SOLAR", 15000, 640,
                             w, our)
+            # -- our buyers discovering through the external CDS: a second
+            # gateway of ours (same database) configured with it
+            external_cds_discovery(h, our, reg, cds, bpp, pw)
             for p in (bap, bpp, cds):
                 check(not p.bad_signatures, "%s saw bad signatures: %r"
                       % (p.subscriber_id, p.bad_signatures))
