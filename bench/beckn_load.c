@@ -16,7 +16,7 @@
  * Output: a human summary, then as the last line one JSON object:
  * {"bench":"beckn_select","requests","connections","rate","errors","seconds",
  *  "req_per_s","p50_ms","p99_ms","max_ms"}.
- * Cleans up: stops the gateway, drops the database (the topic stays). */
+ * Cleans up: stops the gateway, drops the database, deletes its topics. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
@@ -66,9 +66,49 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* What the run created, undone by cleanup() also when it dies halfway. */
+static struct {
+    char admin[512];    /* conninfo of the maintenance database */
+    char dbname[64];    /* created database, "" if none */
+    char prefix[64];    /* topic prefix, "" if no topic was made */
+    struct p2p_config *cfg;
+    char registry[96];  /* registry file, "" if none */
+    pid_t gateway;      /* 0 if not started */
+} world;
+
+static void delete_topics(const struct p2p_config *cfg, const char *prefix);
+
+static void cleanup(void)
+{
+    if (world.gateway > 0) {
+        kill(world.gateway, SIGTERM);
+        waitpid(world.gateway, NULL, 0);
+        world.gateway = 0;
+    }
+    if (world.registry[0])
+        unlink(world.registry);
+    world.registry[0] = '\0';
+    if (world.dbname[0]) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "drop database if exists %s", world.dbname);
+        PGconn *db = PQconnectdb(world.admin);
+        PGresult *r = PQstatus(db) == CONNECTION_OK ? PQexec(db, sql) : NULL;
+        if (!r || PQresultStatus(r) != PGRES_COMMAND_OK)
+            fprintf(stderr, "p2p-bench-beckn: database %s left behind: %s\n", world.dbname,
+                    PQerrorMessage(db));
+        PQclear(r);
+        PQfinish(db);
+        world.dbname[0] = '\0';
+    }
+    if (world.prefix[0] && world.cfg)
+        delete_topics(world.cfg, world.prefix);
+    world.prefix[0] = '\0';
+}
+
 static void die(const char *what)
 {
     fprintf(stderr, "p2p-bench-beckn: %s\n", what);
+    cleanup();
     exit(1);
 }
 
@@ -273,6 +313,39 @@ static void parse_args(int argc, char **argv, struct options *o)
         die("bad options (--help)");
 }
 
+/* Deletes every topic whose name starts with prefix (the bench's own). */
+static void delete_topics(const struct p2p_config *cfg, const char *prefix)
+{
+    char err[256];
+    rd_kafka_t *rk = p2p_kafka_producer(cfg, NULL, NULL, err, sizeof err);
+    const struct rd_kafka_metadata *md = NULL;
+    if (!rk || rd_kafka_metadata(rk, 1, NULL, &md, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fprintf(stderr, "p2p-bench-beckn: topics %s* left behind\n", prefix);
+        if (rk)
+            rd_kafka_destroy(rk);
+        return;
+    }
+    rd_kafka_DeleteTopic_t *del[64];
+    size_t n = 0;
+    for (int i = 0; i < md->topic_cnt && n < 64; i++)
+        if (strncmp(md->topics[i].topic, prefix, strlen(prefix)) == 0)
+            del[n++] = rd_kafka_DeleteTopic_new(md->topics[i].topic);
+    rd_kafka_metadata_destroy(md);
+    if (n) {
+        rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+        rd_kafka_DeleteTopics(rk, del, n, NULL, q);
+        rd_kafka_event_t *ev = rd_kafka_queue_poll(q, 15000);
+        if (!ev || rd_kafka_event_error(ev))
+            fprintf(stderr, "p2p-bench-beckn: deleting topics %s*: %s\n", prefix,
+                    ev ? rd_kafka_event_error_string(ev) : "timed out");
+        if (ev)
+            rd_kafka_event_destroy(ev);
+        rd_kafka_queue_destroy(q);
+        rd_kafka_DeleteTopic_destroy_array(del, n);
+    }
+    rd_kafka_destroy(rk);
+}
+
 static PGconn *db_exec(const char *conninfo, const char *sql)
 {
     PGconn *db = PQconnectdb(conninfo);
@@ -298,7 +371,9 @@ int main(int argc, char **argv)
     snprintf(admin, sizeof admin, "%s dbname=postgres", pg);
     snprintf(conninfo, sizeof conninfo, "%s dbname=%s", pg, dbname);
     snprintf(sql, sizeof sql, "create database %s", dbname);
+    snprintf(world.admin, sizeof world.admin, "%s", admin);
     PQfinish(db_exec(admin, sql));
+    snprintf(world.dbname, sizeof world.dbname, "%s", dbname);
     char err[512];
     PGconn *db = PQconnectdb(conninfo);
     if (PQstatus(db) != CONNECTION_OK || p2p_migrate(db, opt.migrations, err, sizeof err) < 0)
@@ -312,6 +387,8 @@ int main(int argc, char **argv)
     static struct p2p_config cfg;
     if (p2p_config_load(&cfg, err, sizeof err))
         die(err);
+    world.cfg = &cfg;
+    snprintf(world.prefix, sizeof world.prefix, "%s", prefix);
     rd_kafka_t *rk = p2p_kafka_producer(&cfg, NULL, NULL, err, sizeof err);
     char topic[128];
     snprintf(topic, sizeof topic, "%sorders", prefix);
@@ -336,8 +413,8 @@ int main(int argc, char **argv)
         beckn_key_from_private_b64(bpp_seed, &bpp))
         die("cannot make keys");
     char *bap_pk = b64(bap.pk, 32);
-    char registry[96];
-    snprintf(registry, sizeof registry, "/tmp/p2p-bench-beckn-%d.json", (int)getpid());
+    char *registry = world.registry;
+    snprintf(world.registry, sizeof world.registry, "/tmp/p2p-bench-beckn-%d.json", (int)getpid());
     FILE *f = fopen(registry, "w");
     if (!f || !bap_pk)
         die("cannot write the registry file");
@@ -351,6 +428,8 @@ int main(int argc, char **argv)
     char uri[64];
     snprintf(uri, sizeof uri, "http://127.0.0.1:%d/beckn", opt.port);
     pid_t gw = fork();
+    if (gw < 0)
+        die("cannot fork the gateway");
     if (gw == 0) {
         setenv("P2P_HTTP_PORT", port_text, 1);
         setenv("BECKN_SUBSCRIBER_ID", bpp.subscriber_id, 1);
@@ -362,6 +441,7 @@ int main(int argc, char **argv)
         execl(opt.gateway, opt.gateway, (char *)NULL);
         _exit(127);
     }
+    world.gateway = gw;
     sodium_memzero(bpp_seed, strlen(bpp_seed));
     bool up = false;
     for (int i = 0; i < 900 && !up; i++) { /* 90 s: a loaded machine starts slowly */
@@ -372,13 +452,15 @@ int main(int argc, char **argv)
             up = write(fd, hz, strlen(hz)) > 0 && read_response(fd, buf, sizeof buf, false) == 200;
             close(fd);
         }
+        if (!up && waitpid(gw, NULL, WNOHANG) == gw) {
+            world.gateway = 0;
+            die("the gateway exited during start (its log is above)");
+        }
         if (!up)
             usleep(100000);
     }
-    if (!up) {
-        kill(gw, SIGTERM);
+    if (!up)
         die("the gateway did not come up");
-    }
 
     /* pre-generated, signed requests */
     struct request *reqs = calloc((size_t)opt.requests, sizeof *reqs);
@@ -411,11 +493,7 @@ int main(int argc, char **argv)
     double p50 = lat[opt.requests / 2], p99 = lat[(int)((opt.requests - 1) * 0.99)],
            max = lat[opt.requests - 1];
 
-    kill(gw, SIGTERM);
-    waitpid(gw, NULL, 0);
-    unlink(registry);
-    snprintf(sql, sizeof sql, "drop database if exists %s", dbname);
-    PQfinish(db_exec(admin, sql));
+    cleanup();
     for (int i = 0; i < opt.requests; i++)
         free(reqs[i].text);
     free(reqs);

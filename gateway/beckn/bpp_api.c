@@ -269,7 +269,8 @@ static int handle_status(struct mg_connection *c, struct beckn_inbound *in)
     PGconn *db = pg_pool_get(PG_WAIT_MS);
     if (!db)
         return unavailable(c, in, "PostgreSQL is unavailable");
-    json_t *order = beckn_status_order(db, order_id, in->ctx.bap_id, cfg->currency, err, sizeof err);
+    json_t *order =
+        beckn_status_order(db, order_id, in->ctx.bap_id, cfg->currency, err, sizeof err);
     if (!order) {
         pg_pool_put(db);
         if (strcmp(err, "not found") == 0)
@@ -333,7 +334,8 @@ static int handle_update(struct mg_connection *c, struct beckn_inbound *in)
         json_object_set_new(value, "reference", json_string(json_string_value(ref)));
     if (!value)
         return unavailable(c, in, "out of memory");
-    struct engine_command cmd = {"update", "energy.p2p.order.payment.v1", order_id, buyer_id, value};
+    struct engine_command cmd = {"update", "energy.p2p.order.payment.v1", order_id, buyer_id,
+                                 value};
     return submit(c, in, &cmd);
 }
 

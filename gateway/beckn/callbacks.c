@@ -118,8 +118,9 @@ int beckn_price_order(json_t *order, const json_t *decision, const char *currenc
                   beckn_money_json(fee), "currency", currency, "description", "platform fee"));
     json_t *attrs = json_object_get(order, "beckn:orderAttributes");
     if (json_is_object(attrs))
-        json_object_set_new(attrs, "total_quantity",
-                            beckn_kwh_json(json_integer_value(json_object_get(decision, "filled_wh"))));
+        json_object_set_new(
+            attrs, "total_quantity",
+            beckn_kwh_json(json_integer_value(json_object_get(decision, "filled_wh"))));
     return 0;
 }
 
@@ -163,7 +164,8 @@ json_t *beckn_payment_json(const struct beckn_node *node, const json_t *request_
     }
     const struct beckn_settlement_account *s = &node->settlement;
     json_t *ours = json_pack("{s:s}", "beneficiaryId", node->key.subscriber_id);
-    add_str(ours, "accountHolderName", s->holder_name[0] ? s->holder_name : node->key.subscriber_id);
+    add_str(ours, "accountHolderName",
+            s->holder_name[0] ? s->holder_name : node->key.subscriber_id);
     add_str(ours, "accountNumber", s->account_number);
     add_str(ours, "ifscCode", s->ifsc_code);
     add_str(ours, "bankName", s->bank_name);

@@ -194,7 +194,8 @@ static int check_callback_origin(struct mg_connection *c, const struct beckn_nod
                           : in->ctx.bap_uri;
     const char *field = uri == in->ctx.bap_uri ? "context.bap_uri" : "context.bpp_uri";
     size_t want = origin_len(in->peer.url), got = origin_len(uri);
-    if (!in->peer.url[0] || !uri[0] || (want && want == got && strncasecmp(uri, in->peer.url, want) == 0))
+    if (!in->peer.url[0] || !uri[0] ||
+        (want && want == got && strncasecmp(uri, in->peer.url, want) == 0))
         return 0;
     return beckn_reply_nackf(c, node, 401, "60000", field,
                              "AUT_UNAUTHORIZED_ACTION: %s is not on the subscriber URL the "
@@ -208,12 +209,14 @@ static int check_replay(struct mg_connection *c, const struct beckn_node *node,
 {
     const struct beckn_context *x = &in->ctx;
     int64_t skew_ms = node->skew_s * 1000;
-    int64_t until = max64(in->auth.expires * 1000 + skew_ms, in->received_ms + node->replay_retention_ms);
+    int64_t until = max64(in->auth.expires * 1000 + skew_ms,
+                          in->received_ms + node->replay_retention_ms);
     if (x->has_ttl)
         until = max64(until, x->timestamp_ms + x->ttl_ms + skew_ms);
     PGconn *db = pg_pool_get(PG_WAIT_MS);
     if (!db)
-        return beckn_reply_nackf(c, node, 503, "50000", "", "PostgreSQL is unavailable, retry later");
+        return beckn_reply_nackf(c, node, 503, "50000", "",
+                                 "PostgreSQL is unavailable, retry later");
     char err[256];
     enum beckn_replay_result r = beckn_replay_record(db, in->auth.subscriber_id, x->message_id,
                                                      x->action, x->transaction_id,
@@ -221,7 +224,8 @@ static int check_replay(struct mg_connection *c, const struct beckn_node *node,
     pg_pool_put(db);
     if (r == BECKN_REPLAY_ERROR) {
         p2p_log(P2P_WARN, "beckn_replay_store_failed", "%s", err);
-        return beckn_reply_nackf(c, node, 503, "50000", "", "PostgreSQL could not answer, retry later");
+        return beckn_reply_nackf(c, node, 503, "50000", "",
+                                 "PostgreSQL could not answer, retry later");
     }
     if (r == BECKN_REPLAY_SEEN)
         return beckn_reply_nackf(c, node, 409, "30000", "context.message_id",

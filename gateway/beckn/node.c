@@ -86,7 +86,8 @@ static int load_identity(struct beckn_node *n, const char *subscriber, char *err
     }
     if ((strncmp(uri, "http://", 7) && strncmp(uri, "https://", 8)) ||
         strlen(uri) >= sizeof n->subscriber_uri) {
-        snprintf(err, errlen, "BECKN_SUBSCRIBER_URI must be an http(s) URL of at most %zu characters",
+        snprintf(err, errlen,
+                 "BECKN_SUBSCRIBER_URI must be an http(s) URL of at most %zu characters",
                  sizeof n->subscriber_uri - 1);
         return -1;
     }

@@ -11,6 +11,7 @@
 #include "common/p2p_time.h"
 #include "gateway/beckn/beckn_order.h"
 #include "gateway/beckn/callbacks.h"
+#include "gateway/beckn/order_state.h"
 #include "gateway/beckn/outbox.h"
 
 /* The Beckn request behind a command (a beckn_commands row). */
@@ -30,16 +31,6 @@ struct ctx {
     char *err;
     size_t errlen;
 };
-
-static int sql(struct ctx *x, const char *q, int n, const char *const *p)
-{
-    PGresult *r = PQexecParams(x->db, q, n, NULL, p, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_COMMAND_OK || PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok)
-        snprintf(x->err, x->errlen, "%s", PQerrorMessage(x->db));
-    PQclear(r);
-    return ok ? 0 : -1;
-}
 
 /* 1 found, 0 not ours, -1 error. */
 static int find_request(struct ctx *x, const char *cid, struct request *rq)
@@ -113,51 +104,6 @@ static int on_select(struct ctx *x, const struct request *rq, const json_t *ev)
     return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
 }
 
-static int store_order(struct ctx *x, const struct request *rq, const json_t *ev, json_t *order)
-{
-    char *text = json_dumps(order, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-    char amount[24], fee[24], total[24], now[24];
-    snprintf(amount, sizeof amount, "%lld", (long long)json_integer_value(json_object_get(ev, "amount")));
-    snprintf(fee, sizeof fee, "%lld", (long long)json_integer_value(json_object_get(ev, "fee")));
-    snprintf(total, sizeof total, "%lld", (long long)json_integer_value(json_object_get(ev, "total")));
-    snprintf(now, sizeof now, "%lld", (long long)p2p_now_ms());
-    const char *p[11] = {rq->order_id, rq->to.bap_id, rq->to.bap_uri, rq->to.transaction_id,
-                         rq->to.domain, rq->buyer_id, amount, fee, total, text, now};
-    int rc = text ? sql(x,
-                        "insert into beckn_orders (order_id, bap_id, bap_uri, transaction_id, domain,"
-                        " buyer_id, status, payment_status, amount, fee, total, beckn_order,"
-                        " updated_at_ms) values ($1, $2, $3, $4, $5, $6, 'RESERVED', 'AUTHORIZED',"
-                        " $7::bigint, $8::bigint, $9::bigint, $10, $11::bigint)"
-                        " on conflict (order_id) do nothing",
-                        11, p)
-                  : -1;
-    free(text);
-    size_t i;
-    const json_t *line;
-    json_array_foreach(json_object_get(ev, "lines"), i, line) {
-        char no[8], qty[24], price[24], start[24], end[24];
-        snprintf(no, sizeof no, "%lld", (long long)json_integer_value(json_object_get(line, "line")));
-        snprintf(qty, sizeof qty, "%lld", (long long)json_integer_value(json_object_get(line, "quantity_wh")));
-        snprintf(price, sizeof price, "%lld",
-                 (long long)json_integer_value(json_object_get(line, "price_per_kwh")));
-        snprintf(start, sizeof start, "%lld",
-                 (long long)json_integer_value(json_object_get(line, "delivery_start_ms")));
-        snprintf(end, sizeof end, "%lld",
-                 (long long)json_integer_value(json_object_get(line, "delivery_end_ms")));
-        const char *q[9] = {rq->order_id, no, json_string_value(json_object_get(line, "fill_id")),
-                            json_string_value(json_object_get(line, "offer_id")), qty, price, start,
-                            end, now};
-        if (!rc)
-            rc = sql(x,
-                     "insert into beckn_order_lines (order_id, line, fill_id, offer_id, quantity_wh,"
-                     " price_per_kwh, delivery_start_ms, delivery_end_ms, status, updated_at_ms)"
-                     " values ($1, $2::int, $3, $4, $5::bigint, $6::bigint, $7::bigint, $8::bigint,"
-                     " 'PENDING', $9::bigint) on conflict do nothing",
-                     9, q);
-    }
-    return rc;
-}
-
 static int on_init(struct ctx *x, const struct request *rq, const json_t *ev)
 {
     json_t *order = order_copy(rq);
@@ -176,48 +122,18 @@ static int on_init(struct ctx *x, const struct request *rq, const json_t *ev)
     json_t *attrs = json_object_get(order, "beckn:orderAttributes");
     if (json_is_object(attrs))
         json_object_set_new(attrs, "reservationExpiresAt", json_string(expires));
-    if (store_order(x, rq, ev, order)) {
+    struct beckn_order_owner owner = {rq->order_id, rq->buyer_id, &rq->to};
+    if (beckn_state_create(x->db, &owner, ev, order, p2p_now_ms(), x->err, x->errlen)) {
         json_decref(order);
         return -1;
     }
     return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
 }
 
-/* The stored Beckn order, or NULL (not a Beckn order / error: see *failed). */
-static json_t *stored_order(struct ctx *x, const char *order_id, bool *failed)
-{
-    const char *p[1] = {order_id};
-    PGresult *r = PQexecParams(x->db, "select beckn_order from beckn_orders where order_id = $1", 1,
-                               NULL, p, NULL, NULL, 0);
-    *failed = PQresultStatus(r) != PGRES_TUPLES_OK;
-    if (*failed)
-        snprintf(x->err, x->errlen, "%s", PQerrorMessage(x->db));
-    json_t *o = !*failed && PQntuples(r) == 1 ? json_loads(PQgetvalue(r, 0, 0), 0, NULL) : NULL;
-    PQclear(r);
-    return o;
-}
-
-static int save_order(struct ctx *x, const char *order_id, json_t *order, const char *status,
-                      const char *payment_status)
-{
-    char *text = json_dumps(order, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(15));
-    char now[24];
-    snprintf(now, sizeof now, "%lld", (long long)p2p_now_ms());
-    const char *p[5] = {order_id, text, status, payment_status, now};
-    int rc = text ? sql(x,
-                        "update beckn_orders set beckn_order = $2, status = coalesce($3, status),"
-                        " payment_status = coalesce($4, payment_status), updated_at_ms = $5::bigint"
-                        " where order_id = $1",
-                        5, p)
-                  : -1;
-    free(text);
-    return rc;
-}
-
 static int on_confirm(struct ctx *x, const struct request *rq, const json_t *ev)
 {
     bool failed;
-    json_t *order = stored_order(x, rq->order_id, &failed);
+    json_t *order = beckn_state_order(x->db, rq->order_id, &failed, x->err, x->errlen);
     if (failed)
         return -1;
     if (!order)
@@ -225,7 +141,8 @@ static int on_confirm(struct ctx *x, const struct request *rq, const json_t *ev)
     beckn_price_order(order, ev, x->currency);
     json_object_set_new(order, "beckn:id", json_string(rq->order_id));
     json_object_set_new(order, "beckn:orderStatus", json_string("CONFIRMED"));
-    if (save_order(x, rq->order_id, order, "CONFIRMED", NULL)) {
+    if (beckn_state_save(x->db, rq->order_id, order, "CONFIRMED", NULL, p2p_now_ms(), x->err,
+                         x->errlen)) {
         json_decref(order);
         return -1;
     }
@@ -237,7 +154,8 @@ static int cancelled(struct ctx *x, const struct request *rq, const json_t *ev, 
     const char *order_id = json_string_value(json_object_get(ev, "order_id"));
     int64_t refund = json_integer_value(json_object_get(ev, "refund"));
     bool failed;
-    json_t *order = order_id ? stored_order(x, order_id, &failed) : NULL;
+    json_t *order =
+        order_id ? beckn_state_order(x->db, order_id, &failed, x->err, x->errlen) : NULL;
     if (order_id && failed)
         return -1;
     if (!order)
@@ -252,13 +170,9 @@ static int cancelled(struct ctx *x, const struct request *rq, const json_t *ev, 
                             json_pack("{s:s, s:o}", "currency", x->currency, "value",
                                       beckn_money_json(refund)));
     }
-    char refund_text[24];
-    snprintf(refund_text, sizeof refund_text, "%lld", (long long)refund);
-    const char *p[2] = {order_id, refund_text};
-    if (save_order(x, order_id, order, status, payment_status) ||
-        sql(x, "update beckn_orders set refund = $2::bigint where order_id = $1", 2, p) ||
-        sql(x, "update beckn_order_lines set status = 'FAILED' where order_id = $1 and status = 'PENDING'",
-            1, p)) {
+    if (beckn_state_save(x->db, order_id, order, status, payment_status, p2p_now_ms(), x->err,
+                         x->errlen) ||
+        beckn_state_refund(x->db, order_id, refund, x->err, x->errlen)) {
         json_decref(order);
         return -1;
     }
@@ -271,42 +185,28 @@ static int cancelled(struct ctx *x, const struct request *rq, const json_t *ev, 
 static int on_paid(struct ctx *x, const struct request *rq, const json_t *ev)
 {
     bool failed;
-    json_t *order = stored_order(x, rq->order_id, &failed);
+    json_t *order = beckn_state_order(x->db, rq->order_id, &failed, x->err, x->errlen);
     if (failed)
         return -1;
     if (!order)
         return 0;
     int64_t outstanding = json_integer_value(json_object_get(ev, "outstanding"));
-    const char *status = outstanding <= 0 ? "PAID" : "PARTIALLY_PAID";
+    const char *status = outstanding <= 0 ? "COMPLETED" : "AUTHORIZED"; /* Beckn paymentStatus */
     json_t *payment = json_object_get(order, "beckn:payment");
     if (json_is_object(payment)) {
-        json_object_set_new(payment, "beckn:paymentStatus",
-                            json_string(outstanding <= 0 ? "COMPLETED" : "AUTHORIZED"));
+        json_object_set_new(payment, "beckn:paymentStatus", json_string(status));
         json_object_set_new(payment, "beckn:amount",
                             json_pack("{s:s, s:o}", "currency", x->currency, "value",
                                       beckn_money_json(json_integer_value(
                                           json_object_get(ev, "paid_total")))));
     }
     json_object_set_new(order, "beckn:id", json_string(rq->order_id));
-    if (save_order(x, rq->order_id, order, NULL, status)) {
+    if (beckn_state_save(x->db, rq->order_id, order, NULL, status, p2p_now_ms(), x->err,
+                         x->errlen)) {
         json_decref(order);
         return -1;
     }
     return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
-}
-
-/* The stored status of a Beckn order ("" when there is none); -1 on error. */
-static int stored_status(struct ctx *x, const char *order_id, char *out, size_t cap)
-{
-    const char *p[1] = {order_id};
-    PGresult *r = PQexecParams(x->db, "select status from beckn_orders where order_id = $1", 1,
-                               NULL, p, NULL, NULL, 0);
-    int ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-    if (!ok)
-        snprintf(x->err, x->errlen, "%s", PQerrorMessage(x->db));
-    snprintf(out, cap, "%s", ok && PQntuples(r) == 1 ? PQgetvalue(r, 0, 0) : "");
-    PQclear(r);
-    return ok ? 0 : -1;
 }
 
 /* An init or confirm sent again for a transaction that already got that far
@@ -319,12 +219,12 @@ static int answer_retry(struct ctx *x, const struct request *rq, const char *cod
     if (!init && !confirm)
         return 0;
     char status[32];
-    if (stored_status(x, rq->order_id, status, sizeof status))
+    if (beckn_state_status(x->db, rq->order_id, status, sizeof status, x->err, x->errlen))
         return -1;
     if (!(init && strcmp(status, "RESERVED") == 0) && !(confirm && strcmp(status, "CONFIRMED") == 0))
         return 0;
     bool failed;
-    json_t *order = stored_order(x, rq->order_id, &failed);
+    json_t *order = beckn_state_order(x->db, rq->order_id, &failed, x->err, x->errlen);
     if (failed)
         return -1;
     if (!order)
@@ -355,19 +255,11 @@ static int rejected(struct ctx *x, const struct request *rq, const json_t *ev)
 static int line_update(struct ctx *x, const json_t *ev, const char *status)
 {
     const char *fill = json_string_value(json_object_get(ev, "fill_id"));
-    if (!fill)
-        return 0;
-    char delivered[24], curtailed[24], now[24];
-    snprintf(delivered, sizeof delivered, "%lld",
-             (long long)json_integer_value(json_object_get(ev, "delivered_wh")));
-    snprintf(curtailed, sizeof curtailed, "%lld",
-             (long long)json_integer_value(json_object_get(ev, "curtailed_wh")));
-    snprintf(now, sizeof now, "%lld", (long long)p2p_now_ms());
-    const char *p[5] = {fill, status, delivered, curtailed, now};
-    return sql(x,
-               "update beckn_order_lines set status = $2, delivered_wh = $3::bigint,"
-               " curtailed_wh = $4::bigint, updated_at_ms = $5::bigint where fill_id = $1",
-               5, p);
+    return fill ? beckn_state_line(x->db, fill, status,
+                                   json_integer_value(json_object_get(ev, "delivered_wh")),
+                                   json_integer_value(json_object_get(ev, "curtailed_wh")),
+                                   p2p_now_ms(), x->err, x->errlen)
+                : 0;
 }
 
 /* Unsolicited on_update with the order's delivery state (DEG §3.4 step 7/8:
@@ -376,30 +268,16 @@ static int line_update(struct ctx *x, const json_t *ev, const char *status)
  * dedupe_key makes it once per engine event. */
 static int push_progress(struct ctx *x, const char *order_id, const char *dedupe_key)
 {
-    const char *p[1] = {order_id};
-    PGresult *r = PQexecParams(x->db,
-                               "select transaction_id, bap_id, bap_uri, domain from beckn_orders"
-                               " where order_id = $1",
-                               1, NULL, p, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        snprintf(x->err, x->errlen, "%s", PQerrorMessage(x->db));
-        PQclear(r);
-        return -1;
-    }
-    if (PQntuples(r) != 1) {
-        PQclear(r);
-        return 0; /* not a Beckn order */
-    }
     struct request rq;
     memset(&rq, 0, sizeof rq);
+    bool found;
+    if (beckn_state_owner(x->db, order_id, &rq.to, &found, x->err, x->errlen))
+        return -1;
+    if (!found)
+        return 0; /* not a Beckn order */
     snprintf(rq.command_id, sizeof rq.command_id, "%s", dedupe_key);
     snprintf(rq.action, sizeof rq.action, "update");
     snprintf(rq.order_id, sizeof rq.order_id, "%s", order_id);
-    snprintf(rq.to.transaction_id, sizeof rq.to.transaction_id, "%s", PQgetvalue(r, 0, 0));
-    snprintf(rq.to.bap_id, sizeof rq.to.bap_id, "%s", PQgetvalue(r, 0, 1));
-    snprintf(rq.to.bap_uri, sizeof rq.to.bap_uri, "%s", PQgetvalue(r, 0, 2));
-    snprintf(rq.to.domain, sizeof rq.to.domain, "%s", PQgetvalue(r, 0, 3));
-    PQclear(r);
     char uuid[P2P_UUID_BUF];
     p2p_uuid(uuid);
     snprintf(rq.to.message_id, sizeof rq.to.message_id, "msg-on-update-%s", uuid);
@@ -426,25 +304,13 @@ static int delivered(struct ctx *x, const json_t *ev, const char *event_id)
 static int settled(struct ctx *x, const json_t *ev)
 {
     const char *order_id = json_string_value(json_object_get(ev, "order_id"));
-    const char *p[1] = {order_id};
-    return order_id ? sql(x,
-                          "update beckn_orders set status = case when exists (select 1 from"
-                          " beckn_order_lines l where l.order_id = $1 and (l.status <> 'COMPLETED'"
-                          " or l.delivered_wh < l.quantity_wh)) then 'PARTIALLYFULFILLED' else"
-                          " 'COMPLETED' end where order_id = $1",
-                          1, p)
-                    : 0;
+    return order_id ? beckn_state_settled(x->db, order_id, x->err, x->errlen) : 0;
 }
 
 static int expired(struct ctx *x, const json_t *ev)
 {
     const char *order_id = json_string_value(json_object_get(ev, "order_id"));
-    const char *p[1] = {order_id};
-    return order_id ? sql(x,
-                          "update beckn_orders set status = 'EXPIRED', payment_status = 'CANCELLED'"
-                          " where order_id = $1 and status = 'RESERVED'",
-                          1, p)
-                    : 0;
+    return order_id ? beckn_state_expired(x->db, order_id, x->err, x->errlen) : 0;
 }
 
 int beckn_worker_handle(PGconn *db, const struct beckn_node *node, const char *currency,

@@ -16,7 +16,8 @@ bytes), shape and arithmetic checked:
   support -> on_support with our contact;
 * a replayed request is refused (409) and causes no second callback; a
   worker killed and restarted re-reads nothing twice (no duplicate outbox
-  rows, no duplicate callbacks).
+  rows, no duplicate callbacks), and a select taken while the worker is
+  down is answered once it is back, exactly once.
 """
 import copy
 import decimal
@@ -335,6 +336,20 @@ def main():
                   "the restarted worker queued callbacks again")
             after = {a: len(bap.callbacks(a, txn)) for a in before}
             check(after == before, "callbacks after restart %r != before %r" % (after, before))
+
+            # a select while the worker is down is answered once it is back
+            h.kill(h.beckn_worker)
+            txn3 = "txn-" + uuid.uuid4().hex
+            ctx = B.context("select", bap, our, transaction_id=txn3)
+            st, body, _, _ = bap.send(h.port, "select", {"context": ctx, "message": {"order": order}})
+            ack(st, body, "select with the worker down")
+            time.sleep(1)
+            check(not bap.callbacks("on_select", txn3), "on_select without a worker")
+            B.start_beckn_worker(h, our, reg)
+            cb = bap.wait_callback("on_select", txn3)
+            check_priced(cb.body["message"]["order"], offers, "on_select after the restart")
+            time.sleep(2)
+            check(len(bap.callbacks("on_select", txn3)) == 1, "on_select sent more than once")
 
             deliver_and_track(h, bap, our, order, offers, w)
             check(not bap.bad_signatures, "bad signatures: %r" % bap.bad_signatures)
