@@ -2,13 +2,15 @@
  *
  * Reads the engine's order-events (read_committed, from the offsets stored in
  * PostgreSQL), turns decisions on Beckn requests into on_* callbacks queued in
- * the outbox and keeps the Beckn order state (worker_events.h). Each record is
- * handled in one PostgreSQL transaction together with its offset, so a
- * decision is turned into callbacks exactly once even across crashes. A
+ * the outbox and keeps the Beckn order state (worker_events.h). Each batch of
+ * records (up to BATCH_MAX, what one poll round returns) is handled in one
+ * PostgreSQL transaction together with the offsets after it, so a decision is
+ * turned into callbacks exactly once even across crashes. A
  * second thread delivers the outbox (outbox.h: signed, retried with backoff,
  * at least once). Also purges expired replay-store rows. */
 #include <librdkafka/rdkafka.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +31,7 @@
 
 #define CONSUMER_NAME "beckn-worker"
 #define PURGE_EVERY_MS 60000
+#define BATCH_MAX 256 /* records handled in one PostgreSQL transaction */
 
 static volatile sig_atomic_t running = 1;
 static void on_signal(int sig) { (void)sig; running = 0; }
@@ -97,31 +100,47 @@ static int store_offset(PGconn *db, const char *topic, int32_t partition, int64_
     return ok ? 0 : -1;
 }
 
-/* Handles one record with its offset in one transaction. 0, or -1 to retry. */
+/* Handles one record on db (inside the caller's transaction). */
 static int handle_record(PGconn *db, const struct beckn_node *node, const struct p2p_config *cfg,
-                         const rd_kafka_message_t *m)
+                         const rd_kafka_message_t *m, char *err, size_t errlen)
 {
     struct p2p_envelope env;
-    json_t *value = NULL;
-    const char *type = NULL;
-    if (p2p_envelope_read(m, &env) == 0 && strncmp(env.type, P2P_CE_TYPE_PREFIX,
-                                                   strlen(P2P_CE_TYPE_PREFIX)) == 0) {
-        type = env.type + strlen(P2P_CE_TYPE_PREFIX);
-        value = json_loadb(m->payload, m->len, 0, NULL);
-    }
+    if (p2p_envelope_read(m, &env) != 0 ||
+        strncmp(env.type, P2P_CE_TYPE_PREFIX, strlen(P2P_CE_TYPE_PREFIX)) != 0)
+        return 0; /* not one of ours: nothing to do */
+    json_t *value = json_loadb(m->payload, m->len, 0, NULL);
+    int rc = json_is_object(value)
+                 ? beckn_worker_handle(db, node, cfg->currency,
+                                       env.type + strlen(P2P_CE_TYPE_PREFIX), value,
+                                       env.correlation_id, err, errlen)
+                 : 0;
+    json_decref(value);
+    return rc;
+}
+
+/* Handles a batch of records and stores the offset after the last record of
+ * each partition, all in one transaction (one commit per batch, not per
+ * record). Returns 0, or -1 after a rollback (the caller retries the batch). */
+static int handle_batch(PGconn *db, const struct beckn_node *node, const struct p2p_config *cfg,
+                        rd_kafka_message_t *const *batch, int n)
+{
     char err[512] = "";
     int rc = exec_ok(db, "begin");
-    if (!rc && type && json_is_object(value))
-        rc = beckn_worker_handle(db, node, cfg->currency, type, value, env.correlation_id, err,
-                                 sizeof err);
-    if (!rc)
-        rc = store_offset(db, rd_kafka_topic_name(m->rkt), m->partition, m->offset + 1);
+    for (int i = 0; !rc && i < n; i++)
+        rc = handle_record(db, node, cfg, batch[i], err, sizeof err);
+    for (int i = 0; !rc && i < n; i++) {
+        bool last_of_partition = true;
+        for (int j = i + 1; j < n && last_of_partition; j++)
+            last_of_partition = batch[j]->partition != batch[i]->partition;
+        if (last_of_partition)
+            rc = store_offset(db, rd_kafka_topic_name(batch[i]->rkt), batch[i]->partition,
+                              batch[i]->offset + 1);
+    }
     if (!rc)
         rc = exec_ok(db, "commit");
-    json_decref(value);
     if (rc) {
-        p2p_log(P2P_WARN, "beckn_worker_record_failed", "offset %lld: %s", (long long)m->offset,
-                err[0] ? err : PQerrorMessage(db));
+        p2p_log(P2P_WARN, "beckn_worker_batch_failed", "%d records from offset %lld: %s", n,
+                (long long)batch[0]->offset, err[0] ? err : PQerrorMessage(db));
         PQclear(PQexec(db, "rollback"));
     }
     return rc;
@@ -187,19 +206,28 @@ static int run(const struct p2p_config *cfg, const struct beckn_node *node)
     }
     p2p_log(P2P_INFO, "beckn_worker_started", "reading %s as %s", topic, node->key.subscriber_id);
     int64_t next_purge = 0;
+    rd_kafka_message_t *batch[BATCH_MAX];
     while (running) {
-        rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, 200);
-        if (m && !m->err) {
-            while (running && handle_record(db, node, cfg, m)) {
-                if (PQstatus(db) != CONNECTION_OK)
-                    PQreset(db);
-                sleep(1);
+        int n = 0;
+        for (int timeout = 200; n < BATCH_MAX; timeout = 0) {
+            rd_kafka_message_t *m = rd_kafka_consumer_poll(rk, timeout);
+            if (!m)
+                break;
+            if (!m->err) {
+                batch[n++] = m;
+                continue;
             }
-        } else if (m && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-            p2p_log(P2P_WARN, "kafka_consume", "%s", rd_kafka_message_errstr(m));
-        }
-        if (m)
+            if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+                p2p_log(P2P_WARN, "kafka_consume", "%s", rd_kafka_message_errstr(m));
             rd_kafka_message_destroy(m);
+        }
+        while (n > 0 && running && handle_batch(db, node, cfg, batch, n)) {
+            if (PQstatus(db) != CONNECTION_OK)
+                PQreset(db);
+            sleep(1);
+        }
+        for (int i = 0; i < n; i++)
+            rd_kafka_message_destroy(batch[i]);
         if (p2p_now_ms() >= next_purge) {
             long purged = beckn_replay_purge(db, p2p_now_ms());
             if (purged > 0)
