@@ -386,6 +386,9 @@ def main():
         check(solar["slots"] and all(s["source_type"] == "SOLAR"
                                      for s in solar["slots"]),
               "source filter: %r" % solar)
+        later = ok(h, "GET", "/api/market?from=" + iso(S + 10 * 86400000), None)
+        check(later["slots"] == [] and H.rfc3339_to_ms(later["to"])
+              == S + 11 * 86400000, "a range after the horizon: %r" % later)
         whole = ok(h, "GET", "/api/market", None)
         check(any(s["slot_start"] == w["start"] for s in whole["slots"]),
               "the default range (today + horizon) holds W: %r" % whole)
