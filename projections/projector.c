@@ -302,6 +302,9 @@ int projector_run_batch(struct projector *p)
                 p->eof_offset[t][m->partition] = m->offset;
         } else if (m->err) {
             p2p_log(P2P_WARN, "consume_error", "%s", rd_kafka_message_errstr(m));
+        } else if (t >= 0 && m->partition < PROJECTOR_MAX_PARTITIONS &&
+                   m->offset < next[t][m->partition]) {
+            /* below what is applied already: a record fetched before a rewind */
         } else if (t >= 0 && m->partition < PROJECTOR_MAX_PARTITIONS) {
             int type = apply_message(p, &pl, m);
             if (type >= 0)
@@ -313,12 +316,14 @@ int projector_run_batch(struct projector *p)
         int64_t left = deadline - mono_ms();
         m = n + 1 < p->batch_max && left > 0 ? rd_kafka_consumer_poll(p->consumer, (int)left) : NULL;
     }
-    if (count) {
+    /* The fence is checked before the commit is even sent: a commit queued
+     * behind a failed check would still be executed by the server. */
+    if (count)
         store_progress(p, &pl, next, count);
+    if (count && pipeline_drain(&pl) == 0)
         pipeline_send_sql(&pl, "commit");
-    } else {
+    else
         pipeline_send_sql(&pl, "rollback");
-    }
     if (pipeline_end(&pl) || pl.failed) {
         recover(p);
         return -1;
