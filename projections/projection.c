@@ -53,21 +53,46 @@ void projection_array_add(struct projection_context *c, enum projection_array_ki
     a->n++;
 }
 
-void projection_array_send(struct projection_context *c, enum projection_array_kind k, const char *stmt)
+void projection_array_send_with(struct projection_context *c, enum projection_array_kind k, const char *stmt,
+                                int nextra, const char *const *extra)
 {
     struct projection_array *a = &c->arrays[k];
     if (a->n == 0)
         return;
     a->text[a->len++] = ']';
     a->text[a->len] = '\0';
-    const char *values[1] = {a->text};
-    pipeline_send(c->pl, stmt, 1, values, -1, stmt);
+    const char *values[4] = {a->text, NULL, NULL, NULL};
+    for (int i = 0; i < nextra && i < 3; i++)
+        values[i + 1] = extra[i];
+    pipeline_send(c->pl, stmt, 1 + (nextra < 3 ? nextra : 3), values, -1, stmt);
     a->len = 0;
     a->n = 0;
 }
 
+void projection_array_send(struct projection_context *c, enum projection_array_kind k, const char *stmt)
+{
+    projection_array_send_with(c, k, stmt, 0, NULL);
+}
+
+void projection_array_add_tagged(struct projection_context *c, enum projection_array_kind k, const char *tag,
+                                 const struct projected_event *e)
+{
+    size_t n = strlen(e->json) + strlen(tag) + 64;
+    char *text = malloc(n);
+    if (!text) {
+        c->pl->failed = true;
+        return;
+    }
+    snprintf(text, n, "{\"t\":\"%s\",\"p\":%d,\"o\":%lld,\"v\":%s}", tag, (int)e->partition,
+             (long long)e->offset, e->json);
+    projection_array_add(c, k, text);
+    free(text);
+}
+
 void projection_flush(struct projection_context *c)
 {
+    offers_projection_flush(c); /* before fills: they count sold energy of offers known by then */
+    fills_projection_flush(c);
     command_results_projection_flush(c);
     accounts_projection_flush(c);
     participants_projection_flush(c);

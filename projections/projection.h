@@ -40,7 +40,15 @@ struct projection_array {
     int n;
 };
 
-enum projection_array_kind { ARRAY_ANSWERS, ARRAY_JOURNAL, ARRAY_TRUST, ARRAY_PROFILES, ARRAY_KINDS };
+enum projection_array_kind {
+    ARRAY_OFFERS,
+    ARRAY_FILLS,
+    ARRAY_ANSWERS,
+    ARRAY_JOURNAL,
+    ARRAY_TRUST,
+    ARRAY_PROFILES,
+    ARRAY_KINDS
+};
 
 struct projection_context {
     struct pipeline *pl;
@@ -70,14 +78,22 @@ void command_results_projection_apply(struct projection_context *c,
  * and empties them (the per-event statements of other tables commute with
  * them: they touch other tables). */
 void projection_flush(struct projection_context *c);
+void offers_projection_flush(struct projection_context *c);
+void fills_projection_flush(struct projection_context *c);
 void command_results_projection_flush(struct projection_context *c);
 void accounts_projection_flush(struct projection_context *c);
 void participants_projection_flush(struct projection_context *c);
 
 /* Appends one JSON value (text) to an array; a failure fails the pipeline. */
 void projection_array_add(struct projection_context *c, enum projection_array_kind k, const char *json);
+/* Appends {"t": tag, "p": partition, "o": offset, "v": <the event>}. */
+void projection_array_add_tagged(struct projection_context *c, enum projection_array_kind k, const char *tag,
+                                 const struct projected_event *e);
 /* Queues `stmt` with the array as $1 when it is not empty, then empties it. */
 void projection_array_send(struct projection_context *c, enum projection_array_kind k, const char *stmt);
+/* The same with more parameters after $1. */
+void projection_array_send_with(struct projection_context *c, enum projection_array_kind k, const char *stmt,
+                                int nextra, const char *const *extra);
 void projection_context_free(struct projection_context *c);
 
 /* Helpers shared by the modules. */
