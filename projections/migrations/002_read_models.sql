@@ -22,6 +22,7 @@ create table orders (
     confirmed_at_ms   bigint,
     refund            bigint not null default 0, -- money returned to the buyer so far
     cancel_fee        bigint not null default 0,
+    paid_total        bigint not null default 0, -- paid so far by the payer (order.paid.v1)
     delivered_wh      bigint not null default 0,
     created_at_ms     bigint not null,
     updated_at_ms     bigint not null,
