@@ -349,13 +349,15 @@ def main():
         check(pr["participant_id"] == alice and pr["trust"] == 3000
               and pr["trust_score"] == "0.30" and pr["tier"] == "Starter"
               and pr["trade_limit_wh"] == 50000
-              and pr["trade_limit_basis"] == "declared",
+              and pr["trade_limit_basis"] == "declared"
+              and H.RFC3339_MS_Z.match(pr["updated_at"]),
               "alice's profile: %r" % pr)
         pe = ok(h, "GET", "/api/profile", erin)
         check(pe["participant_id"] == erin and pe["trust"] == 3000
               and pe["trade_limit_wh"] == LIMIT_KWH * 1000
               and pe["production_capacity_wh_per_month"] is None
-              and pe["trade_limit_basis"] == "default",
+              and pe["trade_limit_basis"] == "default"
+              and pe["updated_at"] is None,
               "erin's profile (no capacity): %r" % pe)
 
         # ---- market
