@@ -274,7 +274,7 @@ int main(int argc, char **argv)
     }
     rd_kafka_flush(prod, 30000);
     time_t deadline = time(NULL) + 600;
-    while (done.applied < produced && time(NULL) < deadline)
+    while (done.applied < produced && time(NULL) < deadline) /* >: other inputs, e.g. ticks */
         poll_engine(seq, 200, &done);
     poll_engine(seq, 500, &done);
     uint64_t applied = done.applied;
@@ -287,5 +287,5 @@ int main(int argc, char **argv)
     workload_destroy(w);
     engine_destroy(&shadow);
     free(events);
-    return applied == produced ? 0 : 1;
+    return applied >= produced ? 0 : 1;
 }

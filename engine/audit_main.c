@@ -296,11 +296,11 @@ static int audit_batch(struct audit *a, const rd_kafka_message_t *seq)
         int32_t part = (int32_t)json_integer_value(json_array_get(pos, 1));
         int64_t off = json_integer_value(json_array_get(pos, 2));
         if (t < 0 || part < 0 || part >= a->p.partitions[t]) {
+            const char *name = json_string_value(
+                json_array_get(topics, (size_t)json_integer_value(json_array_get(pos, 0))));
             fprintf(stderr, "audit: the sequence record at offset %lld names input %s partition %d, "
                             "which is not an input of this engine (P2P_TOPIC_PREFIX?)\n",
-                    (long long)seq->offset,
-                    json_string_value(json_array_get(topics, (size_t)json_integer_value(json_array_get(pos, 0)))) ?: "?",
-                    (int)part);
+                    (long long)seq->offset, name ? name : "?", (int)part);
             rc = 2;
             break;
         }
@@ -521,15 +521,6 @@ static int setup(struct audit *a)
     return open_log(a);
 }
 
-static void print_json_string(const char *s)
-{
-    json_t *j = json_string(s ? s : "");
-    char *out = j ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
-    fputs(out ? out : "null", stdout);
-    free(out);
-    json_decref(j);
-}
-
 static void report(struct audit *a, int rc)
 {
     double secs = now_s() - a->started;
@@ -556,10 +547,7 @@ static void report(struct audit *a, int rc)
     if (j && rc == 2)
         json_object_set_new(j, "error", json_true());
     char *line = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    if (line)
-        printf("%s\n", line);
-    else
-        print_json_string("out of memory"), printf("\n");
+    printf("%s\n", line ? line : "{\"error\":\"out of memory\"}");
     free(line);
     json_decref(j);
 }

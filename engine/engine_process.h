@@ -1,5 +1,7 @@
 /* State of the engine process (one market's single writer) shared by its
- * loop (engine_main.c) and its recovery (recovery.c). */
+ * loop (engine_main.c), its recovery (recovery.c), the step that applies and
+ * encodes one input (engine_step.c) and the audit (audit_main.c), which
+ * re-executes the engine with the same state. */
 #ifndef P2P_ENGINE_PROCESS_H
 #define P2P_ENGINE_PROCESS_H
 
@@ -49,7 +51,7 @@ struct engine_process {
     int64_t next_offset[INPUT_TOPIC_COUNT][ENGINE_MAX_PARTITIONS];
 };
 
-/* Which input topic a record came from, or -1. */
+/* Which input topic a record came from, or -1 (engine_step.c). */
 int input_topic_of(const struct engine_process *p, const char *topic);
 
 /* Rebuilds the core from the newest snapshot plus the sequence log, so its

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "common/p2p_time.h"
 #include "engine/core/engine.h"
 #include "gateway/market_params.h"
 #include "gateway/read_db.h"
@@ -71,5 +72,8 @@ json_t *participant_view_json(const struct participant_view *p)
                         p->has_capacity ? json_integer(p->capacity_wh_per_month) : json_null());
     json_object_set_new(o, "verified_production_wh_per_month",
                         p->has_verified ? json_integer(p->verified_wh_per_month) : json_null());
+    char at[P2P_TIME_BUF];
+    p2p_time_format(p->updated_at_ms, true, at);
+    json_object_set_new(o, "updated_at", p->known ? json_string(at) : json_null());
     return o;
 }

@@ -36,7 +36,8 @@ int32_t participant_tier_progress(int32_t trust, const char **next, int32_t *nex
 
 /* {"trust", "trust_score", "tier", "trade_limit_percent", "trade_limit_wh",
  *  "trade_limit_basis", "production_capacity_wh_per_month",
- *  "verified_production_wh_per_month"}: the part every profile view shows. */
+ *  "verified_production_wh_per_month", "updated_at"}: the part every profile
+ *  view shows (updated_at: when the engine last described them, or null). */
 json_t *participant_view_json(const struct participant_view *p);
 
 #endif

@@ -119,9 +119,10 @@ static const char *DELIVERY_SETTLED =
     "  updated_at_ms = (v->>'occurred_at_ms')::bigint, last_event_id = v->>'event_id'"
     " from e where order_id = v->>'order_id'";
 
-/* order.paid (a Beckn platform paid for its buyer): the payer is recorded. */
+/* order.paid (the platform paying for the buyer paid): what it paid so far. */
 static const char *PAID =
     "update orders set payer_id = coalesce(v->>'payer_id', payer_id),"
+    " paid_total = (v->>'paid_total')::bigint,"
     " updated_at_ms = (v->>'occurred_at_ms')::bigint, last_event_id = v->>'event_id'"
     " from (select $1::jsonb as v) e where order_id = v->>'order_id'";
 
@@ -136,7 +137,7 @@ int orders_projection_prepare(PGconn *db)
            projection_prepare(db, "order_paid", PAID);
 }
 
-void orders_projection_apply(const struct projection_context *c, const struct projected_event *e)
+void orders_projection_apply(struct projection_context *c, const struct projected_event *e)
 {
     static const char *const cancelled[1] = {"CANCELLED"}, *const expired[1] = {"EXPIRED"};
     const char *t = e->type;

@@ -22,6 +22,7 @@ create table orders (
     confirmed_at_ms   bigint,
     refund            bigint not null default 0, -- money returned to the buyer so far
     cancel_fee        bigint not null default 0,
+    paid_total        bigint not null default 0, -- paid so far by the payer (order.paid.v1)
     delivered_wh      bigint not null default 0,
     created_at_ms     bigint not null,
     updated_at_ms     bigint not null,
@@ -84,6 +85,7 @@ create table fills (
 );
 create index fills_by_seller on fills (seller_id, filled_at_ms desc);
 create index fills_by_buyer on fills (buyer_id, filled_at_ms desc);
+create index fills_by_offer on fills (offer_id);  -- market_slots: fills projected before their offer
 
 -- Participants as the engine last described them (participant.updated.v1, trust.changed.v1).
 create table participants (

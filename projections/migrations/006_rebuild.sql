@@ -24,9 +24,16 @@ create function p2p_readmodel_tables() returns text[] language sql immutable as 
                  'participants', 'trust_history', 'accounts', 'journal_entries',
                  'journal_postings', 'delivery_reports', 'market_slots', 'command_results'] $$;
 
+-- Indexes a projection needs while it runs (lookups of its statements); the
+-- other plain indexes only serve readers.
+create function p2p_readmodel_lookup_indexes() returns text[] language sql immutable as $$
+    select array['fills_by_offer'] $$;
+
 -- Creates schema `target` (dropping an old one) with an empty copy of every
--- read-model table of public: columns, defaults, checks, indexes and
--- constraints under their own names, foreign keys between the copies.
+-- read-model table of public: columns, defaults, checks, primary keys,
+-- unique constraints and the lookup indexes under their own names, and the
+-- foreign keys between the copies. The tables are unlogged (a scratch copy is
+-- rebuilt, not recovered); p2p_readmodel_finish makes them like the originals.
 create function p2p_readmodel_clone(target text) returns void
 language plpgsql set search_path = public as $$
 declare
@@ -36,28 +43,58 @@ begin
     execute format('drop schema if exists %I cascade', target);
     execute format('create schema %I', target);
     foreach t in array p2p_readmodel_tables() loop
-        execute format('create table %I.%I (like public.%I including defaults including constraints'
-                       ' including storage including comments)', target, t, t);
+        execute format('create unlogged table %I.%I (like public.%I including defaults'
+                       ' including constraints including storage including comments)', target, t, t);
     end loop;
-    -- primary keys and unique constraints, then plain indexes, then foreign keys
     for c in select cl.relname, con.conname, pg_get_constraintdef(con.oid) as def
              from pg_constraint con join pg_class cl on cl.oid = con.conrelid
              where cl.relnamespace = 'public'::regnamespace and con.contype in ('p', 'u')
                and cl.relname = any (p2p_readmodel_tables()) loop
         execute format('alter table %I.%I add constraint %I %s', target, c.relname, c.conname, c.def);
     end loop;
-    for c in select i.indexrelid, pg_get_indexdef(i.indexrelid) as def
+    perform p2p_readmodel_indexes(target, true);
+end $$;
+
+-- The plain indexes of public's read-model tables on target's copies: only
+-- the lookup ones (lookups_only) or all still missing.
+create function p2p_readmodel_indexes(target text, lookups_only boolean) returns void
+language plpgsql set search_path = public as $$
+declare
+    c record;
+begin
+    for c in select ic.relname as name, pg_get_indexdef(i.indexrelid) as def
              from pg_index i join pg_class cl on cl.oid = i.indrelid
+             join pg_class ic on ic.oid = i.indexrelid
              where cl.relnamespace = 'public'::regnamespace and cl.relname = any (p2p_readmodel_tables())
-               and not exists (select 1 from pg_constraint con where con.conindid = i.indexrelid) loop
+               and not exists (select 1 from pg_constraint con where con.conindid = i.indexrelid)
+               and (not lookups_only or ic.relname = any (p2p_readmodel_lookup_indexes()))
+               and to_regclass(format('%I.%I', target, ic.relname)) is null loop
         execute replace(c.def, ' ON public.', format(' ON %I.', target));
     end loop;
+end $$;
+
+-- After projecting into target: the remaining indexes, the foreign keys, and
+-- logged tables (so the swapped-in tables survive a crash like the originals).
+create function p2p_readmodel_finish(target text) returns void
+language plpgsql set search_path = public as $$
+declare
+    t text;
+    c record;
+begin
+    perform p2p_readmodel_indexes(target, false);
     for c in select cl.relname, con.conname, pg_get_constraintdef(con.oid) as def
              from pg_constraint con join pg_class cl on cl.oid = con.conrelid
              where cl.relnamespace = 'public'::regnamespace and con.contype = 'f'
                and cl.relname = any (p2p_readmodel_tables()) loop
         execute format('alter table %I.%I add constraint %I %s', target, c.relname, c.conname,
                        replace(c.def, 'REFERENCES ', format('REFERENCES %I.', target)));
+    end loop;
+    -- referenced tables first: a logged table may not reference an unlogged one
+    for t in select x from unnest(p2p_readmodel_tables()) x
+             order by exists (select 1 from pg_constraint con join pg_class cl on cl.oid = con.conrelid
+                              where cl.relnamespace = 'public'::regnamespace and cl.relname = x
+                                and con.contype = 'f') loop
+        execute format('alter table %I.%I set logged', target, t);
     end loop;
 end $$;
 

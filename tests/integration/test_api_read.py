@@ -349,13 +349,15 @@ def main():
         check(pr["participant_id"] == alice and pr["trust"] == 3000
               and pr["trust_score"] == "0.30" and pr["tier"] == "Starter"
               and pr["trade_limit_wh"] == 50000
-              and pr["trade_limit_basis"] == "declared",
+              and pr["trade_limit_basis"] == "declared"
+              and H.RFC3339_MS_Z.match(pr["updated_at"]),
               "alice's profile: %r" % pr)
         pe = ok(h, "GET", "/api/profile", erin)
         check(pe["participant_id"] == erin and pe["trust"] == 3000
               and pe["trade_limit_wh"] == LIMIT_KWH * 1000
               and pe["production_capacity_wh_per_month"] is None
-              and pe["trade_limit_basis"] == "default",
+              and pe["trade_limit_basis"] == "default"
+              and pe["updated_at"] is None,
               "erin's profile (no capacity): %r" % pe)
 
         # ---- market
@@ -386,6 +388,9 @@ def main():
         check(solar["slots"] and all(s["source_type"] == "SOLAR"
                                      for s in solar["slots"]),
               "source filter: %r" % solar)
+        later = ok(h, "GET", "/api/market?from=" + iso(S + 10 * 86400000), None)
+        check(later["slots"] == [] and H.rfc3339_to_ms(later["to"])
+              == S + 11 * 86400000, "a range after the horizon: %r" % later)
         whole = ok(h, "GET", "/api/market", None)
         check(any(s["slot_start"] == w["start"] for s in whole["slots"]),
               "the default range (today + horizon) holds W: %r" % whole)

@@ -63,9 +63,10 @@ def main():
                 "meter_id": "MTR-%d" % k, "valid_until_ms": None})
         prod.flush()
         H.wait_until(lambda: h.scalar("select count(*) from offers") == OFFERS
-                     and h.scalar("select count(*) from participants") == 20,
+                     and h.scalar("select count(*) from participants"
+                                  " where trust > 3000") == 20,
                      timeout=120, interval=0.5,
-                     what="%d offers and 20 participants projected" % OFFERS)
+                     what="%d offers and 20 trust changes projected" % OFFERS)
         listed = h.scalar("select count(*) from offers where status = 'LISTED'")
         check(listed == OFFERS, "only %d of %d offers listed" % (listed, OFFERS))
 
