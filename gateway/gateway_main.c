@@ -10,13 +10,28 @@
 
 #include "common/p2p_config.h"
 #include "common/p2p_log.h"
+#include "gateway/account_api.h"
+#include "gateway/beckn/bap.h"
+#include "gateway/beckn/bpp_api.h"
+#include "gateway/beckn/node.h"
 #include "gateway/command_bus.h"
+#include "gateway/command_flow.h"
+#include "gateway/decisions.h"
+#include "gateway/discover_api.h"
 #include "gateway/http.h"
+#include "gateway/market_api.h"
+#include "gateway/market_params.h"
 #include "gateway/metrics.h"
 #include "gateway/offers_api.h"
+#include "gateway/operator_api.h"
+#include "gateway/orders_api.h"
 #include "gateway/pg_pool.h"
 #include "gateway/profile_api.h"
+#include "gateway/rebuild_status_api.h"
+#include "gateway/seller_api.h"
+#include "gateway/seller_read_api.h"
 #include "gateway/ticker.h"
+#include "projections/migrate.h"
 
 #define HTTP_THREADS "32"
 #define PG_POOL_SIZE 16
@@ -62,9 +77,33 @@ static int log_message(const struct mg_connection *c, const char *message)
     return 1;
 }
 
+static void quiet_notice(void *arg, const char *message)
+{
+    (void)arg;
+    p2p_log(P2P_DEBUG, "postgres_notice", "%s", message);
+}
+
+/* The command endpoints need their tables (migration 005) before the first
+ * request, whether or not a projector has started yet. */
+static int migrate(const struct p2p_config *cfg)
+{
+    char err[512];
+    PGconn *db = pg_pool_get(10000);
+    if (db) /* "already exists, skipping" notices would reach stderr as plain text */
+        PQsetNoticeProcessor(db, quiet_notice, NULL);
+    int rc = db ? p2p_migrate(db, cfg->migrations_dir, err, sizeof err) : -1;
+    if (rc < 0)
+        p2p_log(P2P_ERROR, "migrate", "%s", db ? err : "PostgreSQL is unavailable");
+    if (db)
+        pg_pool_put(db);
+    return rc < 0 ? -1 : 0;
+}
+
 int main(void)
 {
     static struct p2p_config cfg;
+    static struct beckn_node beckn;
+    static struct beckn_bap bap;
     char err[512];
     p2p_log_init("gateway");
     signal(SIGTERM, on_signal);
@@ -78,12 +117,27 @@ int main(void)
         p2p_log(P2P_ERROR, "bad_config", "%s", err);
         return 1;
     }
+    if (market_params_load(&cfg, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
+    if (beckn_node_load(&beckn, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_beckn_config", "%s", err);
+        return 1;
+    }
     if (command_bus_start(&cfg, err, sizeof err)) {
         p2p_log(P2P_ERROR, "kafka", "%s", err);
         return 1;
     }
     if (pg_pool_start(cfg.pg_conninfo, PG_POOL_SIZE)) {
         p2p_log(P2P_ERROR, "postgres", "cannot set up the connection pool");
+        return 1;
+    }
+    if (migrate(&cfg))
+        return 1;
+    if (decisions_start(&cfg, err, sizeof err) ||
+        command_flow_start(&cfg, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "start", "%s", err);
         return 1;
     }
     char ports[96];
@@ -103,9 +157,31 @@ int main(void)
     }
     mg_set_request_handler(ctx, "/healthz$", healthz, NULL);
     mg_set_request_handler(ctx, "/metrics$", metrics, NULL);
+    mg_set_request_handler(ctx, "/api/select", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/init", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/confirm", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/buy", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/cancel", orders_api_command, &cfg);
+    mg_set_request_handler(ctx, "/api/orders", orders_api_read, &cfg);
+    mg_set_request_handler(ctx, "/api/commands", commands_api, &cfg);
+    mg_set_request_handler(ctx, "/api/operator/deposits", operator_api_deposits, &cfg);
     mg_set_request_handler(ctx, "/seller/offers", offers_api_seller, &cfg);
     mg_set_request_handler(ctx, "/api/offers", offers_api_public, &cfg);
     mg_set_request_handler(ctx, "/api/profile", profile_api, &cfg);
+    mg_set_request_handler(ctx, "/api/discover", discover_api, &cfg);
+    mg_set_request_handler(ctx, "/api/wallet", account_api_wallet, &cfg);
+    mg_set_request_handler(ctx, "/api/trust", account_api_trust, &cfg);
+    mg_set_request_handler(ctx, "/api/market", market_api, &cfg);
+    mg_set_request_handler(ctx, "/seller/profile", seller_read_profile, &cfg);
+    mg_set_request_handler(ctx, "/seller/orders", seller_api_orders, &cfg);
+    mg_set_request_handler(ctx, "/api/operator/rebuild", rebuild_status_api, &cfg);
+    bap.cfg = &cfg;
+    bap.node = &beckn;
+    if (beckn_bap_register(ctx, &bap, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_beckn_config", "%s", err);
+        return 1;
+    }
+    bpp_api_register(ctx, &cfg, &beckn);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
     if (ticker_start(&cfg)) {
@@ -117,9 +193,11 @@ int main(void)
         sleep(1);
     ticker_stop();
     mg_stop(ctx);
+    decisions_stop();
     mg_exit_library();
     command_bus_stop();
     pg_pool_stop();
+    beckn_node_close(&beckn);
     p2p_log(P2P_INFO, "gateway_stopped", "bye");
     return 0;
 }

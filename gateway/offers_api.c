@@ -10,9 +10,10 @@
 #include "common/p2p_time.h"
 #include "engine/offer_codec.h"
 #include "gateway/auth.h"
-#include "gateway/command_bus.h"
+#include "gateway/command_flow.h"
 #include "gateway/http.h"
 #include "gateway/pg_pool.h"
+#include "gateway/seller_api.h"
 
 #define PG_WAIT_MS 2000
 
@@ -75,51 +76,51 @@ static int read_offer_request(const json_t *body, const struct p2p_config *cfg,
     return 0;
 }
 
+static json_t *offer_decided(const struct p2p_config *cfg, const char *type, json_t *ev,
+                             int *status);
+
 static int create_offer(struct mg_connection *c, const struct p2p_config *cfg)
 {
+    static const char *const outcomes[] = {"offer.listed.v1", "offer.rejected.v1", NULL};
     char user[USER_ID_BUF];
+    json_t *body = NULL;
     int status = auth_require_user(c, cfg, user);
-    if (status)
+    if (status || (status = command_flow_read_body(c, cfg, &body)))
         return status;
-    char *raw;
-    size_t len;
-    if ((status = http_read_body(c, cfg->max_body_bytes, &raw, &len)))
-        return status;
-    struct p2p_violation v;
-    json_t *body = p2p_json_parse_object(raw, len, &v);
-    free(raw);
-    if (!body)
-        return http_reply_violation(c, 400, &v);
     struct offer_command cmd;
     memset(&cmd, 0, sizeof cmd);
-    int64_t now = p2p_now_ms();
-    int bad = read_offer_request(body, cfg, &cmd.terms, &v) ||
-              offer_terms_check(&cfg->rules, &cmd.terms, now, &v);
-    json_decref(body);
-    if (bad)
+    struct command_spec s;
+    command_spec_init(&s);
+    struct p2p_violation v;
+    if (read_offer_request(body, cfg, &cmd.terms, &v) ||
+        offer_terms_check(&cfg->rules, &cmd.terms, s.issued_at_ms, &v)) {
+        json_decref(body);
         return http_reply_violation(c, 400, &v);
-
-    p2p_uuid(cmd.command_id);
+    }
+    snprintf(cmd.command_id, sizeof cmd.command_id, "%s", s.command_id);
     p2p_uuid(cmd.terms.offer_id);
     snprintf(cmd.terms.seller_id, sizeof cmd.terms.seller_id, "%s", user);
     snprintf(cmd.market, sizeof cmd.market, "%s", cfg->market);
-    cmd.issued_at_ms = now;
+    cmd.issued_at_ms = s.issued_at_ms;
     char *json = offer_command_encode(&cmd);
-    if (!json)
+    if (!json) {
+        json_decref(body);
         return http_reply_error(c, 503, "unavailable", NULL, "out of memory, retry later");
-    char err[256];
-    int rc = command_bus_submit(cfg, cfg->topic_offers, CE_OFFER_SUBMIT, cmd.command_id, now, json,
-                                err, sizeof err);
+    }
+    s.endpoint = "POST /seller/offers";
+    s.issuer = user;
+    s.body = body;
+    s.topic_suffix = "offers";
+    s.ce_type = CE_OFFER_SUBMIT;
+    s.command_json = json;
+    s.outcomes = outcomes;
+    s.accepted = offer_decided;
+    s.subject_name = "offer_id";
+    s.subject_id = cmd.terms.offer_id;
+    status = command_flow_run(c, cfg, &s);
     free(json);
-    if (rc)
-        return http_reply_error(c, 503, "unavailable", NULL, "%s; nothing was recorded, retry later",
-                                err);
-    char url[128];
-    snprintf(url, sizeof url, "/api/offers/%s", cmd.terms.offer_id);
-    return http_reply_json(c, 202,
-                           json_pack("{s:s, s:s, s:s, s:s}", "command_id", cmd.command_id,
-                                     "offer_id", cmd.terms.offer_id, "status", "PENDING",
-                                     "status_url", url));
+    json_decref(body);
+    return status;
 }
 
 #define OFFER_COLUMNS                                                                         \
@@ -243,10 +244,50 @@ static int get_offer(struct mg_connection *c, const char *id)
     return http_reply_json(c, 200, doc);
 }
 
+/* 201 with the listed offer, shaped like GET /api/offers/{id}. */
+static json_t *offer_decided(const struct p2p_config *cfg, const char *type, json_t *ev,
+                             int *status)
+{
+    (void)cfg;
+    (void)type;
+    json_t *o = json_object_get(ev, "offer");
+    *status = 201;
+    json_t *doc = json_pack("{s:O, s:O, s:O, s:s, s:O, s:O, s:O, s:O, s:O, s:O}", "offer_id",
+                            json_object_get(o, "offer_id"), "seller_id",
+                            json_object_get(o, "seller_id"), "market", json_object_get(ev, "market"),
+                            "status", "LISTED", "source_type", json_object_get(o, "source_type"),
+                            "quantity_wh", json_object_get(o, "quantity_wh"), "remaining_wh",
+                            json_object_get(o, "remaining_wh"), "price_per_kwh",
+                            json_object_get(o, "price_per_kwh"), "currency",
+                            json_object_get(o, "currency"), "min_order_wh",
+                            json_object_get(o, "min_order_wh"));
+    if (!doc)
+        return NULL;
+    json_t *until = json_object_get(o, "valid_until_ms");
+    json_object_set_new(doc, "delivery_start",
+                        command_flow_time(json_integer_value(json_object_get(o, "delivery_start_ms"))));
+    json_object_set_new(doc, "delivery_end",
+                        command_flow_time(json_integer_value(json_object_get(o, "delivery_end_ms"))));
+    json_object_set(doc, "meter_id", json_object_get(o, "meter_id"));
+    json_object_set_new(doc, "valid_until", json_is_integer(until)
+                                                 ? command_flow_time(json_integer_value(until))
+                                                 : json_null());
+    char listed[P2P_TIME_BUF];
+    p2p_time_format(json_integer_value(json_object_get(ev, "occurred_at_ms")), true, listed);
+    json_object_set_new(doc, "listed_at", json_string(listed));
+    json_object_set(doc, "command_id", json_object_get(ev, "command_id"));
+    return doc;
+}
+
 int offers_api_seller(struct mg_connection *c, void *cbdata)
 {
     const struct p2p_config *cfg = cbdata;
     const struct mg_request_info *ri = mg_get_request_info(c);
+    if (strncmp(ri->local_uri, "/seller/offers/", 15) == 0) {
+        if (strcmp(ri->request_method, "DELETE") != 0)
+            return http_reply_error(c, 405, "method_not_allowed", NULL, "use DELETE");
+        return seller_api_withdraw(c, cfg, ri->local_uri + 15);
+    }
     if (strcmp(ri->local_uri, "/seller/offers") != 0)
         return http_reply_error(c, 404, "not_found", NULL, "no such endpoint");
     if (strcmp(ri->request_method, "POST") == 0)

@@ -10,6 +10,7 @@
 #include "gateway/auth.h"
 #include "gateway/command_bus.h"
 #include "gateway/http.h"
+#include "gateway/participant_view.h"
 
 #define CAPACITY_MAX_WH 1000000000LL /* the engine's bound: 1,000,000 kWh a month */
 
@@ -65,12 +66,27 @@ static int put_profile(struct mg_connection *c, const struct p2p_config *cfg)
                                              (json_int_t)capacity));
 }
 
+static int get_profile(struct mg_connection *c, const struct p2p_config *cfg)
+{
+    char user[USER_ID_BUF];
+    struct participant_view p;
+    int status = auth_require_user(c, cfg, user);
+    if (status || (status = participant_view_load(c, user, &p)))
+        return status;
+    json_t *doc = participant_view_json(&p);
+    if (doc)
+        json_object_set_new(doc, "participant_id", json_string(user));
+    return http_reply_json(c, 200, doc);
+}
+
 int profile_api(struct mg_connection *c, void *cbdata)
 {
     const struct mg_request_info *ri = mg_get_request_info(c);
     if (strcmp(ri->local_uri, "/api/profile") != 0)
         return http_reply_error(c, 404, "not_found", NULL, "no such endpoint");
+    if (strcmp(ri->request_method, "GET") == 0)
+        return get_profile(c, cbdata);
     if (strcmp(ri->request_method, "PUT") != 0)
-        return http_reply_error(c, 405, "method_not_allowed", NULL, "use PUT");
+        return http_reply_error(c, 405, "method_not_allowed", NULL, "use GET or PUT");
     return put_profile(c, cbdata);
 }

@@ -1,4 +1,5 @@
-/* The participant's own profile (docs/api.md): PUT /api/profile declares the
+/* The participant's own profile (docs/api.md): GET /api/profile shows
+ * capacity, trust, tier and trade limit; PUT /api/profile declares the
  * monthly production capacity that, with the trust tier, sets the seller's
  * trade limit (product.md §3). The change is a participant.profile.v1
  * command; the engine decides and publishes participant.updated.v1. */

@@ -10,12 +10,13 @@ BASE="http://127.0.0.1:$P2P_HTTP_PORT"
 
 slot() { date -u -d "$(date -u +%Y-%m-%dT%H:00:00Z) + $1 hours" +%Y-%m-%dT%H:00:00Z; }
 
-offer() { # SELLER SOURCE WH PRICE START_HOURS_AHEAD -> prints the status URL
+offer() { # SELLER SOURCE WH PRICE START_HOURS_AHEAD -> prints the engine's answer: LISTED, a
+  # rejection code, or the offer's status URL while it is still pending
   local start end
   start=$(slot "$5"); end=$(slot "$(($5 + 1))")
-  curl -fsS -X POST "$BASE/seller/offers" -H "X-Dev-User: $1" -H 'Content-Type: application/json' \
+  curl -sS -X POST "$BASE/seller/offers" -H "X-Dev-User: $1" -H 'Content-Type: application/json' \
     -d "{\"source_type\":\"$2\",\"quantity_wh\":$3,\"price_per_kwh\":$4,\"delivery_start\":\"$start\",\"delivery_end\":\"$end\",\"meter_id\":\"MTR-$1\"}" \
-    | jq -r .status_url
+    | jq -r 'if .status == "PENDING" then "/api/offers/" + .offer_id else (.status // .error.code) end'
 }
 
 if [ "$(curl -fsS "$BASE/api/offers?seller_id=asha&limit=500" | jq '.offers | length')" -gt 0 ]; then
@@ -37,10 +38,10 @@ for h in 6 7 8 9 10 11 12 13; do
 done
 listed=0 rejected=0
 for url in "${urls[@]}"; do
-  status=""
+  status=$url
   for _ in $(seq 50); do
-    status=$(curl -fsS "$BASE$url" 2>/dev/null | jq -r .status) && break
-    sleep 0.2
+    case $status in /api/*) ;; *) break ;; esac
+    status=$(curl -fsS "$BASE$url" 2>/dev/null | jq -r .status) || { status=$url; sleep 0.2; }
   done
   case $status in LISTED) listed=$((listed + 1)) ;; *) rejected=$((rejected + 1)) ;; esac
 done

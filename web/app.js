@@ -52,9 +52,14 @@ async function sell(ev) {
     status.textContent = `Not listed: ${out.error.message}` + (out.error.field ? ` (field ${out.error.field})` : '');
     return;
   }
+  if (res.status === 201) {
+    status.textContent = 'Listed.';
+    loadOffers();
+    return;
+  }
   status.textContent = 'Accepted; waiting for the market to list it…';
   for (let i = 0; i < 20; i++) {
-    const r = await fetch(out.status_url);
+    const r = await fetch(`/api/offers/${out.offer_id}`);
     if (r.ok) {
       const o = await r.json();
       status.textContent = o.status === 'LISTED' ? 'Listed.' : `Rejected: ${o.reason.message}`;

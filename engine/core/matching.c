@@ -3,15 +3,15 @@
  *
  * Scores are integers in millionths: price_score (1e6 when all candidate
  * prices are equal, else 0.3 + 0.7 (max - price) / (max - min)), the seller's
- * current trust, and time_fit = overlap / window length; weighted by percent.
+ * current trust, and time_fit = overlap / window length; weighted by percent
+ * (the arithmetic is match_score() in score.c, shared with the gateway).
  * Ties go to the offer listed first. Candidates are found through the slot
  * buckets: an offer overlapping [ws, we) starts after ws minus the longest
  * window ever listed (at most 24 h, in practice a few hours). */
 #include <string.h>
 
 #include "engine/core/internal.h"
-
-#define PPM 1000000LL
+#include "engine/core/score.h"
 
 /* Collects eligible offers for the window into e->candidates, with their
  * overlap (ms) in score_ppm. Returns the count and the price range. */
@@ -70,13 +70,9 @@ int match_allocate(struct engine *e, const struct order_request *r, uint32_t buy
     for (uint32_t c = 0; c < n; c++) {
         struct match_candidate m = e->candidates[c];
         const struct offer_entry *o = &e->offers[m.offer];
-        int64_t ps = maxp == minp ? PPM : 300000 + 700000 * (maxp - o->terms.price_per_kwh) / (maxp - minp);
-        int64_t tr = (int64_t)e->participants[o->seller].trust * 100;
-        int64_t tf = (int64_t)m.score_ppm * PPM / dur;
-        if (tf > PPM)
-            tf = PPM;
-        m.score_ppm = (int32_t)((e->p.weight_price * ps + e->p.weight_trust * tr +
-                                 e->p.weight_time * tf) / 100);
+        struct score_parts parts;
+        m.score_ppm = match_score(&e->p, o->terms.price_per_kwh, minp, maxp,
+                                  e->participants[o->seller].trust, m.score_ppm, dur, &parts);
         /* keep the best `top` in order: insertion into a short sorted array */
         if (k == top && !ranks_before(&m, &best[k - 1]))
             continue;

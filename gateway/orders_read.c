@@ -1,0 +1,273 @@
+/* GET /api/orders, GET /api/orders/{id} and GET /api/commands/{id}: the
+ * signed-in user's own orders and commands, read from PostgreSQL (the
+ * projected read model, and public.api_commands for who issued a command).
+ * Declared in gateway/orders_api.h. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/p2p_json.h"
+#include "common/p2p_log.h"
+#include "common/p2p_time.h"
+#include "gateway/auth.h"
+#include "gateway/command_flow.h"
+#include "gateway/http.h"
+#include "gateway/idempotency.h"
+#include "gateway/orders_api.h"
+#include "gateway/pg_pool.h"
+
+#define PG_WAIT_MS 2000
+#define PAGE_DEFAULT 20
+#define PAGE_MAX 100
+
+/* Runs a read query; answers 503 itself and returns NULL on failure. */
+static PGresult *query(struct mg_connection *c, const char *sql, int n, const char *const *params)
+{
+    PGconn *db = pg_pool_get(PG_WAIT_MS);
+    if (!db) {
+        http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL is unavailable, retry later");
+        return NULL;
+    }
+    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+        p2p_log(P2P_WARN, "query_failed", "%s", PQerrorMessage(db));
+        PQclear(r);
+        r = NULL;
+        http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL could not answer, retry later");
+    }
+    pg_pool_put(db);
+    return r;
+}
+
+static json_t *int_or_null(PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? json_null() : json_integer(atoll(PQgetvalue(r, row, col)));
+}
+
+static json_t *time_or_null(PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? json_null()
+                                    : command_flow_time(atoll(PQgetvalue(r, row, col)));
+}
+
+#define ORDER_COLUMNS                                                                       \
+    "order_id, status, quantity_wh, window_start_ms, window_end_ms, filled_wh, amount, fee," \
+    " total, expires_at_ms, confirmed_at_ms, refund, cancel_fee, delivered_wh, created_at_ms," \
+    " updated_at_ms, buyer_id"
+
+static json_t *order_row(const struct p2p_config *cfg, PGresult *r, int i)
+{
+    json_t *o = json_pack("{s:s, s:s, s:s}", "order_id", PQgetvalue(r, i, 0), "status",
+                          PQgetvalue(r, i, 1), "buyer_id", PQgetvalue(r, i, 16));
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "quantity_wh", int_or_null(r, i, 2));
+    json_object_set_new(o, "delivery_start", time_or_null(r, i, 3));
+    json_object_set_new(o, "delivery_end", time_or_null(r, i, 4));
+    json_object_set_new(o, "filled_wh", int_or_null(r, i, 5));
+    json_object_set_new(o, "amount", int_or_null(r, i, 6));
+    json_object_set_new(o, "fee", int_or_null(r, i, 7));
+    json_object_set_new(o, "total", int_or_null(r, i, 8));
+    json_object_set_new(o, "currency", json_string(cfg->currency));
+    json_object_set_new(o, "expires_at", time_or_null(r, i, 9));
+    json_object_set_new(o, "confirmed_at", time_or_null(r, i, 10));
+    json_object_set_new(o, "refund", int_or_null(r, i, 11));
+    json_object_set_new(o, "cancel_fee", int_or_null(r, i, 12));
+    json_object_set_new(o, "delivered_wh", int_or_null(r, i, 13));
+    json_object_set_new(o, "created_at", time_or_null(r, i, 14));
+    json_object_set_new(o, "updated_at", time_or_null(r, i, 15));
+    return o;
+}
+
+/* Query limit (1..PAGE_MAX) and cursor ("<created_at_ms>:<order_id>", from
+ * next_cursor of the previous page). */
+static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, const char *user)
+{
+    char limit_text[16], cursor[128], ms_text[24] = "", *after_id = NULL;
+    int n = http_query(c, "limit", limit_text, sizeof limit_text);
+    long limit = PAGE_DEFAULT;
+    if (n != -1) {
+        char *end;
+        limit = n < 0 ? -1 : strtol(limit_text, &end, 10);
+        if (n < 0 || *end || limit < 1 || limit > PAGE_MAX)
+            return http_reply_error(c, 400, "invalid_field", "limit",
+                                    "limit must be an integer from 1 to %d", PAGE_MAX);
+    }
+    n = http_query(c, "cursor", cursor, sizeof cursor);
+    if (n != -1) {
+        char *colon = n > 0 ? strchr(cursor, ':') : NULL;
+        size_t digits = colon ? (size_t)(colon - cursor) : 0;
+        if (!colon || digits < 1 || digits > 18 || strspn(cursor, "0123456789") != digits ||
+            !p2p_id_valid(colon + 1, 64))
+            return http_reply_error(c, 400, "invalid_field", "cursor",
+                                    "cursor must be the next_cursor of a previous page");
+        memcpy(ms_text, cursor, digits);
+        ms_text[digits] = '\0';
+        after_id = colon + 1;
+    }
+    snprintf(limit_text, sizeof limit_text, "%ld", limit + 1);
+    const char *params[4] = {user, after_id ? ms_text : NULL, after_id, limit_text};
+    PGresult *r = query(c,
+                        "select " ORDER_COLUMNS " from orders where buyer_id = $1"
+                        " and ($2::bigint is null or (created_at_ms, order_id) < ($2::bigint, $3))"
+                        " order by created_at_ms desc, order_id desc limit $4::int",
+                        4, params);
+    if (!r)
+        return 503;
+    json_t *list = json_array();
+    int rows = PQntuples(r), shown = rows > limit ? (int)limit : rows;
+    for (int i = 0; list && i < shown; i++)
+        json_array_append_new(list, order_row(cfg, r, i));
+    json_t *next = json_null();
+    if (rows > limit) {
+        char buf[128];
+        snprintf(buf, sizeof buf, "%s:%s", PQgetvalue(r, shown - 1, 14), PQgetvalue(r, shown - 1, 0));
+        next = json_string(buf);
+    }
+    PQclear(r);
+    return http_reply_json(c, 200, list ? json_pack("{s:o, s:o}", "orders", list, "next_cursor", next)
+                                        : NULL);
+}
+
+static json_t *lines_of(PGresult *r)
+{
+    json_t *lines = json_array();
+    for (int i = 0; lines && i < PQntuples(r); i++) {
+        json_t *l = json_pack("{s:i, s:s, s:s, s:s, s:s}", "line", atoi(PQgetvalue(r, i, 0)),
+                              "fill_id", PQgetvalue(r, i, 1), "offer_id", PQgetvalue(r, i, 2),
+                              "seller_id", PQgetvalue(r, i, 3), "status", PQgetvalue(r, i, 10));
+        if (!l)
+            continue;
+        json_object_set_new(l, "quantity_wh", int_or_null(r, i, 4));
+        json_object_set_new(l, "price_per_kwh", int_or_null(r, i, 5));
+        json_object_set_new(l, "amount", int_or_null(r, i, 6));
+        json_object_set_new(l, "fee", int_or_null(r, i, 7));
+        json_object_set_new(l, "delivery_start", time_or_null(r, i, 8));
+        json_object_set_new(l, "delivery_end", time_or_null(r, i, 9));
+        json_t *delivery = json_null();
+        if (!PQgetisnull(r, i, 11))
+            delivery = json_pack("{s:o, s:o, s:o, s:o}", "delivered_wh", int_or_null(r, i, 11),
+                                 "curtailed_wh", int_or_null(r, i, 12), "seller_paid",
+                                 int_or_null(r, i, 13), "buyer_refund", int_or_null(r, i, 14));
+        json_object_set_new(l, "delivery", delivery ? delivery : json_null());
+        json_array_append_new(lines, l);
+    }
+    return lines;
+}
+
+static int get_order(struct mg_connection *c, const struct p2p_config *cfg, const char *user,
+                     const char *id)
+{
+    const char *params[2] = {id, user};
+    PGresult *r = query(c, "select " ORDER_COLUMNS " from orders where order_id = $1 and buyer_id = $2",
+                        2, params);
+    if (!r)
+        return 503;
+    if (PQntuples(r) != 1) {
+        PQclear(r);
+        return http_reply_error(c, 404, "not_found", "order_id", "you have no order %s", id);
+    }
+    json_t *o = order_row(cfg, r, 0);
+    PQclear(r);
+    r = query(c,
+              "select line, fill_id, offer_id, seller_id, quantity_wh, price_per_kwh, amount, fee,"
+              " delivery_start_ms, delivery_end_ms, status, delivered_wh, curtailed_wh,"
+              " seller_paid, buyer_refund from order_lines where order_id = $1 order by line",
+              1, params);
+    if (!r) {
+        json_decref(o);
+        return 503;
+    }
+    json_object_set_new(o, "lines", lines_of(r));
+    PQclear(r);
+    r = query(c,
+              "select status, at_ms, detail::text from order_status_history where order_id = $1"
+              " order by at_ms, event_id",
+              1, params);
+    if (!r) {
+        json_decref(o);
+        return 503;
+    }
+    json_t *history = json_array();
+    for (int i = 0; history && i < PQntuples(r); i++) {
+        json_t *detail = json_loads(PQgetvalue(r, i, 2), 0, NULL);
+        json_array_append_new(history, json_pack("{s:s, s:o, s:o}", "status", PQgetvalue(r, i, 0),
+                                                 "at", time_or_null(r, i, 1), "detail",
+                                                 detail ? detail : json_object()));
+    }
+    PQclear(r);
+    json_object_set_new(o, "history", history);
+    return http_reply_json(c, 200, o);
+}
+
+int orders_api_read(struct mg_connection *c, void *cbdata)
+{
+    const struct p2p_config *cfg = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    const char *rest = ri->local_uri + strlen("/api/orders");
+    if (*rest != '\0' && *rest != '/')
+        return http_reply_error(c, 404, "not_found", NULL, "no such endpoint");
+    if (strcmp(ri->request_method, "GET") != 0)
+        return http_reply_error(c, 405, "method_not_allowed", NULL, "use GET");
+    char user[USER_ID_BUF];
+    int status = auth_require_user(c, cfg, user);
+    if (status)
+        return status;
+    if (*rest == '\0' || strcmp(rest, "/") == 0)
+        return list_orders(c, cfg, user);
+    rest++;
+    if (!p2p_id_valid(rest, 64))
+        return http_reply_error(c, 404, "not_found", "order_id", "no such order");
+    return get_order(c, cfg, user, rest);
+}
+
+/* GET /api/commands/{id}: the engine's answer from command_results (filled by
+ * the projector), to the issuer only: a user (X-Dev-User) or the operator
+ * (Authorization: Bearer). */
+int commands_api(struct mg_connection *c, void *cbdata)
+{
+    const struct p2p_config *cfg = cbdata;
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    if (strcmp(ri->request_method, "GET") != 0)
+        return http_reply_error(c, 405, "method_not_allowed", NULL, "use GET");
+    const char *id = ri->local_uri + strlen("/api/commands");
+    if (*id != '/' || !p2p_id_valid(id + 1, 64))
+        return http_reply_error(c, 404, "not_found", "command_id", "no such command");
+    id++;
+    char issuer[USER_ID_BUF];
+    int status = mg_get_header(c, "Authorization") ? auth_require_operator(c)
+                                                    : auth_require_user(c, cfg, issuer);
+    if (status)
+        return status;
+    if (mg_get_header(c, "Authorization"))
+        snprintf(issuer, sizeof issuer, "%s", OPERATOR_ISSUER);
+    int mine = idempotency_issued_by(id, issuer);
+    if (mine < 0)
+        return http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL is unavailable, retry later");
+    if (!mine)
+        return http_reply_error(c, 404, "not_found", "command_id", "you issued no command %s", id);
+    const char *params[1] = {id};
+    PGresult *r = query(c,
+                        "select outcome, event_type, subject_id, result::text, at_ms"
+                        " from command_results where command_id = $1",
+                        1, params);
+    if (!r)
+        return 503;
+    json_t *doc;
+    if (PQntuples(r) == 0) {
+        doc = json_pack("{s:s, s:s}", "command_id", id, "status", "PENDING");
+    } else {
+        bool accepted = strcmp(PQgetvalue(r, 0, 0), "accepted") == 0;
+        json_t *result = json_loads(PQgetvalue(r, 0, 3), 0, NULL);
+        const char *type = PQgetvalue(r, 0, 1);
+        doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "command_id", id, "status",
+                        accepted ? "ACCEPTED" : "REJECTED", "event_type", type, "subject_id",
+                        PQgetisnull(r, 0, 2) ? json_null() : json_string(PQgetvalue(r, 0, 2)),
+                        "decided_at", time_or_null(r, 0, 4), "result",
+                        result ? result : json_null());
+        if (doc && !accepted && result)
+            json_object_set(doc, "error", json_object_get(result, "reason"));
+    }
+    PQclear(r);
+    return http_reply_json(c, 200, doc);
+}

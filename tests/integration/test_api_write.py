@@ -1,0 +1,319 @@
+#!/usr/bin/python3
+"""The command side of the client, seller and operator APIs through HTTP on the
+real stack (engine, projector, gateway; real Kafka and PostgreSQL): every
+endpoint's happy path with the engine's decision in the answer, another user's
+resource (404), invalid input (400 naming the field, nothing on Kafka), the
+Idempotency-Key (same answer, one command; another body 422), the operator
+token (403 when disabled, 401 when wrong), demo starting balances, and
+GET /api/commands/{id} for the issuer only."""
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness as H  # noqa: E402
+from harness import check  # noqa: E402
+
+TOKEN = "op-secret-for-tests-0123456789"
+OP = {"Authorization": "Bearer " + TOKEN}
+BOB, CAROL, ALICE, DAVE = ({"X-Dev-User": u} for u in ("bob", "carol", "alice", "dave"))
+
+
+def expect(h, got, status, what):
+    st, doc = got
+    check(st == status, "%s -> %d %s, expected %d" % (what, st, h.last_http[2][:600], status))
+    return doc
+
+
+def expect_error(h, got, status, code, field, what):
+    doc = expect(h, got, status, what)
+    err = (doc or {}).get("error") or {}
+    check(err.get("code") == code and (field is None or err.get("field") == field),
+          "%s -> error %r, expected code %s field %s" % (what, err, code, field))
+    return doc
+
+
+def count(h, topic, ce_type=None):
+    if not H.topic_exists(h.topic(topic)):
+        return 0
+    recs = H.read_all(h.topic(topic), isolation="read_uncommitted")
+    return len([r for r in recs if ce_type is None or r.headers.get("ce_type") == ce_type])
+
+
+def offer_body(w, qty=10000, price=600, meter="MTR-1"):
+    return {"source_type": "SOLAR", "quantity_wh": qty, "price_per_kwh": price,
+            "delivery_start": w["start"], "delivery_end": w["end"], "meter_id": meter}
+
+
+def operator_checks(h):
+    dep = {"participant_id": "bob", "amount": 1000000, "reference": "bank-001"}
+    expect_error(h, h.http("POST", "/api/operator/deposits", dep), 401, "unauthenticated",
+                 "Authorization", "deposit without token")
+    expect_error(h, h.http("POST", "/api/operator/deposits", dep,
+                           {"Authorization": "Bearer wrong"}), 401, "unauthenticated",
+                 "Authorization", "deposit with a wrong token")
+    for body, code, field in [
+            ({"participant_id": "bob", "amount": -5, "reference": "r1"}, "invalid_field", "amount"),
+            ({"participant_id": "bob", "amount": "5", "reference": "r1"}, "wrong_type", "amount"),
+            ({"participant_id": "bob", "amount": 5}, "missing_field", "reference"),
+            ({"participant_id": "bob", "amount": 5, "reference": "r", "x": 1}, "unknown_field", "x"),
+            ({"participant_id": "no spaces", "amount": 5, "reference": "r"}, "invalid_field",
+             "participant_id")]:
+        expect_error(h, h.http("POST", "/api/operator/deposits", body, OP), 400, code, field,
+                     "deposit %r" % body)
+    check(count(h, "participants") == 0, "refused deposits reached Kafka")
+
+    key = dict(OP, **{"Idempotency-Key": "dep-bob-1"})
+    first = expect(h, h.http("POST", "/api/operator/deposits", dep, key), 201, "deposit")
+    raw_first = h.last_http[2]
+    check(first["participant_id"] == "bob" and first["amount"] == 1000000
+          and first["status"] == "DEPOSITED" and first["reference"] == "bank-001",
+          "deposit answer %r" % first)
+    again = expect(h, h.http("POST", "/api/operator/deposits", dep, key), 201, "deposit retry")
+    check(h.last_http[2] == raw_first, "retry answered %r, first %r" % (again, first))
+    check(count(h, "participants", "energy.p2p.wallet.deposit.v1") == 1,
+          "a retried deposit appended a second command")
+    expect_error(h, h.http("POST", "/api/operator/deposits", dict(dep, amount=5), key), 422,
+                 "idempotency_key_reused", "Idempotency-Key", "same key, other body")
+    for who in ("carol", "alice"):
+        expect(h, h.http("POST", "/api/operator/deposits",
+                         {"participant_id": who, "amount": 500000, "reference": "b-" + who}, OP),
+               201, "deposit for " + who)
+    # a user id that merely looks like the operator is not one
+    expect_error(h, h.http("POST", "/api/operator/deposits", dep, {"X-Dev-User": "operator"}),
+                 401, "unauthenticated", "Authorization", "user 'operator' as operator")
+    return first
+
+
+def seller_checks(h, w):
+    st_bad = h.http("POST", "/seller/offers", dict(offer_body(w), quantity_wh=0), ALICE)
+    expect_error(h, st_bad, 400, "invalid_field", "quantity_wh", "offer with 0 Wh")
+    offer = expect(h, h.http("POST", "/seller/offers", offer_body(w, 10000, 600), ALICE), 201,
+                   "list an offer")
+    check(offer["status"] == "LISTED" and offer["seller_id"] == "alice"
+          and offer["remaining_wh"] == 10000 and offer["price_per_kwh"] == 600
+          and H.rfc3339_to_ms(offer["delivery_start"]) == w["start_ms"],
+          "listed offer %r" % offer)
+    cheap = expect(h, h.http("POST", "/seller/offers", offer_body(w, 3000, 500, "MTR-2"), ALICE),
+                   201, "list a second offer")
+    spare = expect(h, h.http("POST", "/seller/offers", offer_body(w, 2000, 900, "MTR-3"), ALICE),
+                   201, "list an offer to withdraw")
+    # a rejection is the engine's answer: 4xx with its reason
+    w_far = H.future_window(hours_ahead=8 * 24)
+    expect_error(h, h.http("POST", "/seller/offers", offer_body(w_far), ALICE), 400,
+                 "beyond_horizon", "delivery_start", "offer beyond the horizon")
+
+    # withdraw: another seller's offer is 404, the seller's own 200, twice 409
+    path = "/seller/offers/" + spare["offer_id"]
+    expect_error(h, h.http("DELETE", path, None, CAROL), 404, "not_found", "offer_id",
+                 "carol withdraws alice's offer")
+    gone = expect(h, h.http("DELETE", path, None, ALICE), 200, "withdraw")
+    check(gone["status"] == "WITHDRAWN" and gone["withdrawn_wh"] == 2000, "withdraw %r" % gone)
+    expect_error(h, h.http("DELETE", path, None, ALICE), 409, "not_open", "offer_id",
+                 "withdraw twice")
+    expect_error(h, h.http("DELETE", "/seller/offers/bad%20id", None, ALICE), 404, "not_found",
+                 "offer_id", "withdraw a malformed id")
+    return offer, cheap
+
+
+def buyer_checks(h, w, offer, cheap):
+    req = {"quantity_wh": 2000, "delivery_start": w["start"], "delivery_end": w["end"]}
+    # invalid input names the field and appends nothing
+    before = count(h, "orders")
+    for body, code, field in [
+            (dict(req, quantity_wh=0), "invalid_field", "quantity_wh"),
+            (dict(req, quantity_wh="2000"), "wrong_type", "quantity_wh"),
+            ({k: v for k, v in req.items() if k != "delivery_end"}, "missing_field", "delivery_end"),
+            (dict(req, delivery_start=H.ms_to_rfc3339(w["start_ms"] + 60000)), "window_not_aligned",
+             "delivery_start"),
+            (dict(req, source_type="WIND"), "invalid_field", "source_type"),
+            (dict(req, allow_partial="yes"), "wrong_type", "allow_partial"),
+            (dict(req, colour="red"), "unknown_field", "colour"),
+            (dict(req, lines=[{"offer_id": offer["offer_id"], "quantity_wh": 1000}]),
+             "invalid_field", "quantity_wh"),
+            ({"lines": [{"offer_id": offer["offer_id"], "quantity_wh": 0}]}, "invalid_field",
+             "lines[0].quantity_wh")]:
+        for path in ("/api/select", "/api/init", "/api/buy"):
+            expect_error(h, h.http("POST", path, body, BOB), 400, code, field,
+                         "%s %r" % (path, body))
+    expect_error(h, h.http("POST", "/api/confirm", {}, BOB), 400, "missing_field", "order_id",
+                 "confirm without order_id")
+    expect_error(h, h.http("POST", "/api/buy", req), 401, "unauthenticated", None, "buy anonymously")
+    expect_error(h, h.http("GET", "/api/buy", None, BOB), 405, "method_not_allowed", None, "GET /api/buy")
+    check(count(h, "orders") == before, "refused requests reached the orders topic")
+
+    # select: a priced quote, the cheapest offer first, nothing held
+    quote = expect(h, h.http("POST", "/api/select", req, BOB), 200, "select")
+    check(quote["status"] == "QUOTED" and quote["filled_wh"] == 2000
+          and quote["lines"][0]["offer_id"] == cheap["offer_id"]
+          and quote["lines"][0]["price_per_kwh"] == 500
+          and quote["amount"] == 1000 and quote["total"] == quote["amount"] + quote["fee"],
+          "quote %r" % quote)
+    st, o = h.http("GET", "/api/offers/" + cheap["offer_id"])
+    check(st == 200 and o["remaining_wh"] == 3000, "a quote held energy: %r" % o)
+
+    # init + confirm; another buyer cannot confirm or see it
+    res = expect(h, h.http("POST", "/api/init", req, BOB), 201, "init")
+    check(res["status"] == "RESERVED" and res["expires_at"] and res["lines"][0]["fill_id"]
+          and len(res["order_id"]) <= 56 and res["buyer_id"] == "bob", "reservation %r" % res)
+    expect_error(h, h.http("POST", "/api/confirm", {"order_id": res["order_id"]}, CAROL), 404,
+                 "not_found", "order_id", "carol confirms bob's order")
+    conf = expect(h, h.http("POST", "/api/confirm", {"order_id": res["order_id"]}, BOB), 200,
+                  "confirm")
+    check(conf["status"] == "CONFIRMED" and conf["order_id"] == res["order_id"],
+          "confirm %r" % conf)
+    expect_error(h, h.http("POST", "/api/confirm", {"order_id": res["order_id"]}, BOB), 409,
+                 "not_reserved", "order_id", "confirm twice")
+
+    # one-step buy with an Idempotency-Key: a retry is the same answer, one command
+    key = dict(BOB, **{"Idempotency-Key": "buy-1"})
+    nbuys = count(h, "orders", "energy.p2p.order.buy.v1")
+    bought = expect(h, h.http("POST", "/api/buy", req, key), 201, "buy")
+    raw = h.last_http[2]
+    check(bought["status"] == "CONFIRMED" and bought["filled_wh"] == 2000, "buy %r" % bought)
+    expect(h, h.http("POST", "/api/buy", req, key), 201, "buy retry")
+    check(h.last_http[2] == raw, "the retry's answer differs")
+    # the key is per user and per endpoint: carol's "buy-1" is hers
+    expect_error(h, h.http("POST", "/api/buy", dict(req, quantity_wh=1000), key), 422,
+                 "idempotency_key_reused", "Idempotency-Key", "buy-1 with another body")
+    check(count(h, "orders", "energy.p2p.order.buy.v1") == nbuys + 1,
+          "a retried buy appended another command")
+
+    # named offers (lines), then the engine's refusals as 409 with its reason
+    named = expect(h, h.http("POST", "/api/buy",
+                             {"lines": [{"offer_id": offer["offer_id"], "quantity_wh": 1000}]},
+                             BOB), 201, "buy a named offer")
+    check(named["lines"][0]["offer_id"] == offer["offer_id"], "named buy %r" % named)
+    poor = expect_error(h, h.http("POST", "/api/buy", req, DAVE), 409, "insufficient_funds", None,
+                        "dave has no money")
+    check(poor["command_id"], "rejection without command_id: %r" % poor)
+    short = expect_error(h, h.http("POST", "/api/buy", dict(req, quantity_wh=90000), BOB), 409,
+                         "insufficient_supply", "quantity_wh", "more than offered")
+    check(short.get("shortfall_wh", 0) > 0, "no shortfall in %r" % short)
+
+    # cancel: not carol's; bob's own reservation is released
+    res2 = expect(h, h.http("POST", "/api/init", dict(req, quantity_wh=1000), BOB), 201, "init 2")
+    expect_error(h, h.http("POST", "/api/cancel", {"order_id": res2["order_id"]}, CAROL), 404,
+                 "not_found", "order_id", "carol cancels bob's order")
+    can = expect(h, h.http("POST", "/api/cancel", {"order_id": res2["order_id"]}, BOB), 200,
+                 "cancel")
+    check(can["status"] == "CANCELLED" and can["released_wh"] == 1000, "cancel %r" % can)
+    return bought, conf
+
+
+def sale_cancel_checks(h, bought):
+    fill = bought["lines"][0]["fill_id"]
+    path = "/seller/orders/%s/cancel" % fill
+    expect_error(h, h.http("POST", path, None, CAROL), 404, "not_found", "fill_id",
+                 "carol cancels alice's sale")
+    expect_error(h, h.http("POST", path, {"why": "x"}, ALICE), 400, "unknown_field", "why",
+                 "sale cancel with a body field")
+    done = expect(h, h.http("POST", path, None, ALICE), 200, "sale cancel")
+    check(done["status"] == "CANCELLED_BY_SELLER" and done["fill_id"] == fill
+          and done["refund"] > 0 and done["penalty"] > 0, "sale cancel %r" % done)
+    expect_error(h, h.http("POST", "/seller/orders/nofill/cancel", None, ALICE), 404, "not_found",
+                 "fill_id", "a malformed fill id")
+
+
+def read_checks(h, bought, conf):
+    def listed():
+        st, doc = h.http("GET", "/api/orders?limit=1", None, BOB)
+        return doc if st == 200 and doc["orders"] else None
+    page = H.wait_until(listed, 30, what="bob's orders in GET /api/orders")
+    check(len(page["orders"]) == 1 and page["next_cursor"], "first page %r" % page)
+    ids, cursor = [], None
+    H.wait_until(lambda: h.http("GET", "/api/orders/" + conf["order_id"], None, BOB)[0] == 200,
+                 30, what="the confirmed order projected")
+    while True:
+        q = "/api/orders?limit=2" + ("&cursor=" + cursor if cursor else "")
+        doc = expect(h, h.http("GET", q, None, BOB), 200, q)
+        ids += [o["order_id"] for o in doc["orders"]]
+        cursor = doc["next_cursor"]
+        if not cursor:
+            break
+    check(conf["order_id"] in ids and bought["order_id"] in ids and len(ids) == len(set(ids)),
+          "paged orders %r" % ids)
+    st, doc = h.http("GET", "/api/orders", None, CAROL)
+    check(st == 200 and all(o["order_id"] not in ids for o in doc["orders"]),
+          "carol sees bob's orders: %r" % doc)
+    one = expect(h, h.http("GET", "/api/orders/" + conf["order_id"], None, BOB), 200, "GET order")
+    check(one["lines"] and one["history"] and one["buyer_id"] == "bob", "order %r" % one)
+    expect_error(h, h.http("GET", "/api/orders/" + conf["order_id"], None, CAROL), 404,
+                 "not_found", "order_id", "carol reads bob's order")
+    expect_error(h, h.http("GET", "/api/orders?limit=0", None, BOB), 400, "invalid_field",
+                 "limit", "limit 0")
+    expect_error(h, h.http("GET", "/api/orders?cursor=zzz", None, BOB), 400, "invalid_field",
+                 "cursor", "bad cursor")
+
+    # GET /api/commands/{id}: only the issuer
+    cid = conf["command_id"]
+    doc = expect(h, h.http("GET", "/api/commands/" + cid, None, BOB), 200, "GET command")
+    check(doc["command_id"] == cid and doc["status"] in ("PENDING", "ACCEPTED"), "command %r" % doc)
+    expect_error(h, h.http("GET", "/api/commands/" + cid, None, CAROL), 404, "not_found",
+                 "command_id", "carol reads bob's command")
+
+
+def demo_checks(h, w):
+    # demo mode: the first command of a user brings the starting balance, once
+    demo = h.start_gateway(dev_auth=True, primary=False, log_name="gateway-demo",
+                           DEMO_START_BALANCE=200000, P2P_OPERATOR_TOKEN=TOKEN,
+                           P2P_DECISION_WAIT_MS=15000)
+    erin = {"X-Dev-User": "erin"}
+    req = {"quantity_wh": 1000, "delivery_start": w["start"], "delivery_end": w["end"]}
+    for _ in range(2):
+        expect(h, h.http("POST", "/api/buy", req, erin, port=demo.port), 201, "erin buys (demo)")
+    deposits = [r for r in H.read_all(h.topic("participants"))
+                if r.value.get("participant_id") == "erin"]
+    check(len(deposits) == 1 and deposits[0].value["amount"] == 200000,
+          "demo deposits for erin: %r" % [r.value for r in deposits])
+    # operator endpoints disabled without a token
+    expect_error(h, h.http("POST", "/api/operator/deposits",
+                           {"participant_id": "x", "amount": 1, "reference": "r"}, OP,
+                           port=h.start_gateway(dev_auth=True, primary=False,
+                                                log_name="gateway-notoken").port),
+                 403, "forbidden", None, "operator endpoint without P2P_OPERATOR_TOKEN")
+
+
+def pending_checks(h, w):
+    # no engine answer within the wait: 202 with the command's status URL
+    req = {"quantity_wh": 1000, "delivery_start": w["start"], "delivery_end": w["end"]}
+    h.stop(h.engine)
+    slow = h.start_gateway(dev_auth=True, primary=False, log_name="gateway-slow",
+                           P2P_DECISION_WAIT_MS=300)
+    t0 = time.time()
+    st, doc = h.http("POST", "/api/buy", req, BOB, port=slow.port)
+    check(st == 202 and doc["status"] == "PENDING"
+          and doc["status_url"] == "/api/commands/" + doc["command_id"] and doc["order_id"],
+          "buy without an engine -> %d %r" % (st, doc))
+    check(time.time() - t0 < 5, "the 202 took %.1fs" % (time.time() - t0))
+    st, cmd = h.http("GET", doc["status_url"], None, BOB, port=slow.port)
+    check(st == 200 and cmd["status"] == "PENDING", "pending command %d %r" % (st, cmd))
+
+
+def wait_engine_ready(h):
+    H.wait_until(lambda: H.log_events(h.engine.log_text(), "engine_started"), 60, 0.05,
+                 what="engine_started")
+
+
+def main():
+    with H.Harness() as h:
+        h.create_db()
+        h.start_engine()
+        h.start_projector()
+        # a generous wait: the answers are checked, not the 202 (tested below)
+        h.start_gateway(dev_auth=True, P2P_OPERATOR_TOKEN=TOKEN, P2P_DECISION_WAIT_MS=15000)
+        wait_engine_ready(h)
+        w = H.future_window(hours_ahead=6)
+        operator_checks(h)
+        offer, cheap = seller_checks(h, w)
+        bought, conf = buyer_checks(h, w, offer, cheap)
+        sale_cancel_checks(h, bought)
+        demo_checks(h, w)
+        read_checks(h, bought, conf)
+        pending_checks(h, w)
+        check(h.gateway.alive(), "the gateway died")
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
