@@ -89,8 +89,12 @@ static int connect_db(struct projector *p)
         if (PQstatus(p->db) == CONNECTION_OK) {
             PQsetNoticeProcessor(p->db, log_notice, NULL);
             /* The statements are planned once: their shapes do not depend on
-             * the values. */
-            if (sql(p->db, "set plan_cache_mode = force_generic_plan"))
+             * the values. Every one looks rows up by key, so a plan made while
+             * the tables were small must not scan them as they grow: no
+             * sequential scans, hash or merge joins. */
+            if (sql(p->db, "set plan_cache_mode = force_generic_plan") ||
+                sql(p->db, "set enable_seqscan = off") || sql(p->db, "set enable_hashjoin = off") ||
+                sql(p->db, "set enable_mergejoin = off"))
                 return -1;
             if (p->schema) {
                 /* A scratch copy: losing it in a crash costs only a rerun. */
