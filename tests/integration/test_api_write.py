@@ -215,6 +215,44 @@ def sale_cancel_checks(h, bought):
                  "fill_id", "a malformed fill id")
 
 
+def retry_checks(h, w):
+    """Every command endpoint: a retry with the same key is the same answer
+    and appends nothing."""
+    def twice(method, path, body, user, key, topic, ce_type, status):
+        hdrs = dict(user, **{"Idempotency-Key": key})
+        before = count(h, topic, ce_type)
+        first = expect(h, h.http(method, path, body, hdrs), status, "%s %s" % (method, path))
+        raw = h.last_http[2]
+        expect(h, h.http(method, path, body, hdrs), status, "retry %s %s" % (method, path))
+        check(h.last_http[2] == raw, "retry of %s %s answered differently" % (method, path))
+        check(count(h, topic, ce_type) == before + 1,
+              "%s %s with one key appended %d commands"
+              % (method, path, count(h, topic, ce_type) - before))
+        return first
+    P = "energy.p2p."
+    req = {"quantity_wh": 1000, "delivery_start": w["start"], "delivery_end": w["end"]}
+    offer = twice("POST", "/seller/offers", offer_body(w, 4000, 550, "MTR-K"), ALICE, "k-offer",
+                  "offers", P + "offer.submit.v1", 201)
+    twice("POST", "/api/select", req, CAROL, "k-sel", "orders", P + "order.quote.v1", 200)
+    res = twice("POST", "/api/init", req, CAROL, "k-init", "orders", P + "order.reserve.v1", 201)
+    twice("POST", "/api/confirm", {"order_id": res["order_id"]}, CAROL, "k-conf", "orders",
+          P + "order.confirm.v1", 200)
+    # a refusal is an answer too: kept and replayed
+    twice("POST", "/api/confirm", {"order_id": "ord-nope"}, CAROL, "k-conf-2", "orders",
+          P + "order.confirm.v1", 404)
+    res2 = twice("POST", "/api/init", req, CAROL, "k-init-2", "orders", P + "order.reserve.v1", 201)
+    twice("POST", "/api/cancel", {"order_id": res2["order_id"]}, CAROL, "k-cancel", "orders",
+          P + "order.cancel.v1", 200)
+    sold = expect(h, h.http("POST", "/api/buy", req, CAROL), 201, "carol buys")
+    twice("POST", "/seller/orders/%s/cancel" % sold["lines"][0]["fill_id"], None,
+          {"X-Dev-User": sold["lines"][0]["seller_id"]}, "k-sale", "orders",
+          P + "sale.cancel.v1", 200)
+    twice("DELETE", "/seller/offers/" + offer["offer_id"], None, ALICE, "k-del", "offers",
+          P + "offer.withdraw.v1", 200)
+    expect_error(h, h.http("POST", "/api/buy", req, dict(BOB, **{"Idempotency-Key": "a b"})), 400,
+                 "invalid_field", "Idempotency-Key", "a key with a space")
+
+
 def read_checks(h, bought, conf):
     def listed():
         st, doc = h.http("GET", "/api/orders?limit=1", None, BOB)
@@ -247,8 +285,14 @@ def read_checks(h, bought, conf):
 
     # GET /api/commands/{id}: only the issuer
     cid = conf["command_id"]
-    doc = expect(h, h.http("GET", "/api/commands/" + cid, None, BOB), 200, "GET command")
-    check(doc["command_id"] == cid and doc["status"] in ("PENDING", "ACCEPTED"), "command %r" % doc)
+    def decided():
+        st, doc = h.http("GET", "/api/commands/" + cid, None, BOB)
+        check(st == 200 and doc["command_id"] == cid and doc["status"] in ("PENDING", "ACCEPTED"),
+              "GET command -> %d %r" % (st, doc))
+        return doc if doc["status"] == "ACCEPTED" else None
+    doc = H.wait_until(decided, 30, what="the command's result projected")
+    check(doc["event_type"].endswith("order.confirmed.v1") and doc["subject_id"] == conf["order_id"],
+          "command result %r" % doc)
     expect_error(h, h.http("GET", "/api/commands/" + cid, None, CAROL), 404, "not_found",
                  "command_id", "carol reads bob's command")
 
@@ -308,6 +352,7 @@ def main():
         offer, cheap = seller_checks(h, w)
         bought, conf = buyer_checks(h, w, offer, cheap)
         sale_cancel_checks(h, bought)
+        retry_checks(h, w)
         demo_checks(h, w)
         read_checks(h, bought, conf)
         pending_checks(h, w)
