@@ -242,7 +242,7 @@ static int read_request(const struct p2p_config *cfg, const json_t *body, int64_
 static int run_step(struct mg_connection *c, const struct p2p_config *cfg,
                     const struct order_step *step)
 {
-    char user[USER_ID_BUF], order_id[ORDER_ID_MAX + 1];
+    char user[USER_ID_BUF], order_id[ORDER_ID_MAX + 1] = "";
     int status = auth_require_user(c, cfg, user);
     json_t *body = NULL;
     if (status || (status = command_flow_read_body(c, cfg, &body)))
@@ -266,8 +266,10 @@ static int run_step(struct mg_connection *c, const struct p2p_config *cfg,
         if ((status = command_flow_only_fields(c, body, order_id_fields, "this request")))
             goto done;
         bad = p2p_json_id(body, "order_id", order_id, sizeof order_id, &v);
-        json_object_set_new(cmd, "order_id", json_string(order_id));
-        json_object_set_new(cmd, "buyer_id", json_string(user));
+        if (!bad) {
+            json_object_set_new(cmd, "order_id", json_string(order_id));
+            json_object_set_new(cmd, "buyer_id", json_string(user));
+        }
     }
     if (bad) {
         status = http_reply_violation(c, 400, &v);
