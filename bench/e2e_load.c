@@ -4,7 +4,9 @@
  * scheduled time (not from when a connection was free), so a slow system
  * cannot hide its queueing (no coordinated omission). Each order is a
  * POST /api/buy; once answered, GET /api/orders/{id} is polled until the order
- * is visible in the read model: that moment ends its latency.
+ * is visible in the read model: that moment ends its latency (polls start at
+ * once, then every --poll-ms or a tenth of the time waited so far, whichever
+ * is longer: a latency is exact to within 10 % or --poll-ms).
  *
  * Before the run it deposits money for the buyers (operator endpoint) and
  * lists enough sellers' energy for every order. The last line of output is one
@@ -53,6 +55,44 @@ struct order {
 };
 
 static struct timespec t0;
+
+/* Orders waiting for their next poll: a binary heap on next_poll_ms. */
+struct poll_heap {
+    struct order **items;
+    long n;
+};
+
+static void heap_push(struct poll_heap *h, struct order *o)
+{
+    long i = h->n++;
+    h->items[i] = o;
+    while (i > 0 && h->items[(i - 1) / 2]->next_poll_ms > h->items[i]->next_poll_ms) {
+        struct order *t = h->items[i];
+        h->items[i] = h->items[(i - 1) / 2];
+        h->items[(i - 1) / 2] = t;
+        i = (i - 1) / 2;
+    }
+}
+
+static struct order *heap_pop(struct poll_heap *h)
+{
+    struct order *top = h->items[0];
+    h->items[0] = h->items[--h->n];
+    for (long i = 0;;) {
+        long l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && h->items[l]->next_poll_ms < h->items[m]->next_poll_ms)
+            m = l;
+        if (r < h->n && h->items[r]->next_poll_ms < h->items[m]->next_poll_ms)
+            m = r;
+        if (m == i)
+            break;
+        struct order *t = h->items[i];
+        h->items[i] = h->items[m];
+        h->items[m] = t;
+        i = m;
+    }
+    return top;
+}
 
 static double now_ms(void)
 {
@@ -276,7 +316,11 @@ int main(int argc, char **argv)
             opt.seconds, total, opt.connections);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     long next = 0, completed = 0, errors = 0, decided = 0, polls = 0, finished = 0;
-    long polling_from = 0; /* orders before this one are all finished */
+    struct poll_heap due = {calloc((size_t)total, sizeof(struct order *)), 0};
+    if (!due.items) {
+        fprintf(stderr, "out of memory\n");
+        return 1;
+    }
     double deadline = opt.seconds * 1000.0 + opt.drain_s * 1000.0;
     while (finished < total && now_ms() < deadline) {
         double t = now_ms();
@@ -284,20 +328,14 @@ int main(int argc, char **argv)
             orders[next].phase = PHASE_BUY;
             start_request(multi, &opt, &orders[next], next);
         }
-        while (polling_from < next && orders[polling_from].done)
-            polling_from++;
-        double wake = next < total ? orders[next].due_ms : t + 50;
-        for (long i = polling_from; i < next; i++) {
-            struct order *o = &orders[i];
-            if (o->done || o->in_flight || o->phase != PHASE_POLL)
-                continue;
-            if (o->next_poll_ms <= t) {
-                start_request(multi, &opt, o, i);
-                polls++;
-            } else if (o->next_poll_ms < wake) {
-                wake = o->next_poll_ms;
-            }
+        while (due.n > 0 && due.items[0]->next_poll_ms <= t) {
+            struct order *o = heap_pop(&due);
+            start_request(multi, &opt, o, o - orders);
+            polls++;
         }
+        double wake = next < total ? orders[next].due_ms : t + 50;
+        if (due.n > 0 && due.items[0]->next_poll_ms < wake)
+            wake = due.items[0]->next_poll_ms;
         int running, timeout = (int)(wake - now_ms());
         curl_multi_perform(multi, &running);
         curl_multi_poll(multi, NULL, 0, timeout < 0 ? 0 : (timeout > 50 ? 50 : timeout), NULL);
@@ -321,6 +359,7 @@ int main(int argc, char **argv)
                     decision[decided++] = at - o->due_ms;
                     o->phase = PHASE_POLL;
                     o->next_poll_ms = at;
+                    heap_push(&due, o);
                 } else {
                     if (errors < 5)
                         fprintf(stderr, "buy failed: HTTP %ld %s\n", status, o->response);
@@ -333,7 +372,12 @@ int main(int argc, char **argv)
                 o->done = true;
                 finished++;
             } else if (status == 404) {
-                o->next_poll_ms = at + opt.poll_ms;
+                /* every --poll-ms, or a tenth of the time waited so far when
+                 * longer: a latency is exact to within 10 %, and polls do not
+                 * swamp the gateway when the read model lags */
+                double waited = at - o->decided_ms, wait = waited / 10;
+                o->next_poll_ms = at + (wait > opt.poll_ms ? wait : opt.poll_ms);
+                heap_push(&due, o);
             } else {
                 if (errors < 5)
                     fprintf(stderr, "poll failed: HTTP %ld %s\n", status, o->response);
@@ -368,6 +412,7 @@ int main(int argc, char **argv)
            opt.rate, opt.seconds, total, completed, errors, unfinished, p50, p99, p999, max, d50,
            d99, elapsed / 1000.0, completed / (opt.seconds));
     curl_multi_cleanup(multi);
+    free(due.items);
     free(orders);
     free(latency);
     free(decision);
