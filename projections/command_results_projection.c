@@ -10,20 +10,25 @@
  * participant, order.paid); 2: a reservation or withdrawal, superseded by a
  * confirmation of the same command (a one-step buy); 3: a journal entry alone
  * (deposits, withdrawals). Expiries, fills, trust changes and settlements are
- * consequences, never the answer. The upsert keeps the minimum, so the result
- * does not depend on the order the topics were read in. */
+ * consequences, never the answer. The answers of a batch go in one statement
+ * that keeps the minimum, so the result depends neither on the order the
+ * topics were read in nor on the batch boundaries. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "projections/projection.h"
 
-/* $1 event, $2 command_id, $3 outcome, $4 ce_type, $5 subject, $6 actor,
- * $7 event_id, $8 rank, $9 n */
-static const char *ANSWER =
+/* $1: the batch's candidate answers [{c: command, o: outcome, t: ce_type,
+ * s: subject, a: actor, e: event id, r: rank, n: n, v: event}, ...]. The best
+ * of the batch per command, kept only if better than the stored one. */
+static const char *ANSWERS =
     "insert into command_results as r (command_id, outcome, event_type, subject_id, actor_id, result,"
     " at_ms, event_id, answer_rank, event_n)"
-    " values ($2, $3, $4, nullif($5, ''), nullif($6, ''), $1::jsonb, ($1::jsonb->>'occurred_at_ms')::bigint,"
-    "  $7, $8::int, $9::int)"
+    " select distinct on (x->>'c') x->>'c', x->>'o', x->>'t', nullif(x->>'s', ''), nullif(x->>'a', ''),"
+    "  x->'v', (x->'v'->>'occurred_at_ms')::bigint, x->>'e', (x->>'r')::int, (x->>'n')::int"
+    " from jsonb_array_elements($1::jsonb) x"
+    " order by x->>'c', (x->>'r')::int, (x->>'n')::int"
     " on conflict (command_id) do update set outcome = excluded.outcome, event_type = excluded.event_type,"
     "  subject_id = excluded.subject_id, actor_id = excluded.actor_id, result = excluded.result,"
     "  at_ms = excluded.at_ms, event_id = excluded.event_id, answer_rank = excluded.answer_rank,"
@@ -57,7 +62,7 @@ static const struct answer_kind kinds[] = {
 
 int command_results_projection_prepare(PGconn *db)
 {
-    return projection_prepare(db, "command_answer", ANSWER);
+    return projection_prepare(db, "command_answers", ANSWERS);
 }
 
 static const char *member(const json_t *value, const char *path)
@@ -67,8 +72,7 @@ static const char *member(const json_t *value, const char *path)
     return path[0] ? projection_str(value, path) : "";
 }
 
-void command_results_projection_apply(const struct projection_context *c,
-                                      const struct projected_event *e)
+void command_results_projection_apply(struct projection_context *c, const struct projected_event *e)
 {
     const struct answer_kind *k = NULL;
     for (size_t i = 0; i < sizeof kinds / sizeof *kinds && !k; i++)
@@ -76,18 +80,22 @@ void command_results_projection_apply(const struct projection_context *c,
             k = &kinds[i];
     if (!k || !e->command_id[0])
         return;
-    char type[128], rank[8], n[16];
+    char type[128];
     snprintf(type, sizeof type, "energy.p2p.%s", e->type);
-    snprintf(rank, sizeof rank, "%d", k->rank);
-    snprintf(n, sizeof n, "%d", e->event_n);
-    const char *values[9] = {e->json,
-                             e->command_id,
-                             k->outcome,
-                             type,
-                             member(e->value, k->subject),
-                             member(e->value, k->actor),
-                             e->event_id,
-                             rank,
-                             n};
-    pipeline_send(c->pl, "command_answer", 9, values, -1, "command_answer");
+    json_t *answer = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:O}", "c", e->command_id, "o",
+                               k->outcome, "t", type, "s", member(e->value, k->subject), "a",
+                               member(e->value, k->actor), "e", e->event_id, "r", k->rank, "n",
+                               e->event_n, "v", e->value);
+    char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
+    if (text)
+        projection_array_add(c, ARRAY_ANSWERS, text);
+    else
+        c->pl->failed = true;
+    free(text);
+    json_decref(answer);
+}
+
+void command_results_projection_flush(struct projection_context *c)
+{
+    projection_array_send(c, ARRAY_ANSWERS, "command_answers");
 }

@@ -45,7 +45,7 @@ int fills_projection_prepare(PGconn *db)
     return projection_prepare(db, "fill", FILL);
 }
 
-void fills_projection_apply(const struct projection_context *c, const struct projected_event *e)
+void fills_projection_apply(struct projection_context *c, const struct projected_event *e)
 {
     if (strcmp(e->type, "fill.v1") != 0)
         return;

@@ -70,7 +70,7 @@ int offers_projection_prepare(PGconn *db)
            projection_prepare(db, "offer_rejected", REJECT_OFFER);
 }
 
-void offers_projection_apply(const struct projection_context *c, const struct projected_event *e)
+void offers_projection_apply(struct projection_context *c, const struct projected_event *e)
 {
     char partition[16], offset[24], slot[24];
     snprintf(partition, sizeof partition, "%d", (int)e->partition);

@@ -136,7 +136,7 @@ int orders_projection_prepare(PGconn *db)
            projection_prepare(db, "order_paid", PAID);
 }
 
-void orders_projection_apply(const struct projection_context *c, const struct projected_event *e)
+void orders_projection_apply(struct projection_context *c, const struct projected_event *e)
 {
     static const char *const cancelled[1] = {"CANCELLED"}, *const expired[1] = {"EXPIRED"};
     const char *t = e->type;

@@ -47,7 +47,7 @@ void pipeline_send(struct pipeline *pl, const char *stmt, int n, const char *con
 
 void pipeline_send_sql(struct pipeline *pl, const char *sql)
 {
-    if (pl->failed)
+    if (pl->failed && strcmp(sql, "rollback") != 0)
         return;
     if (!PQsendQueryParams(pl->db, sql, 0, NULL, NULL, NULL, NULL, 0)) {
         fail(pl, sql, PQerrorMessage(pl->db));

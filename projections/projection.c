@@ -2,6 +2,8 @@
 #include "projections/projection.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/p2p_log.h"
 
@@ -28,4 +30,53 @@ const char *projection_str(const json_t *obj, const char *key)
 {
     const char *s = json_string_value(json_object_get(obj, key));
     return s ? s : "";
+}
+
+void projection_array_add(struct projection_context *c, enum projection_array_kind k, const char *json)
+{
+    struct projection_array *a = &c->arrays[k];
+    size_t n = strlen(json);
+    if (a->len + n + 3 > a->cap) {
+        size_t cap = (a->cap ? a->cap * 2 : 65536) + n;
+        char *grown = realloc(a->text, cap);
+        if (!grown) {
+            p2p_log(P2P_ERROR, "out_of_memory", "no room for a batch of %d events", a->n);
+            c->pl->failed = true;
+            return;
+        }
+        a->text = grown;
+        a->cap = cap;
+    }
+    a->text[a->len++] = a->n ? ',' : '[';
+    memcpy(a->text + a->len, json, n);
+    a->len += n;
+    a->n++;
+}
+
+void projection_array_send(struct projection_context *c, enum projection_array_kind k, const char *stmt)
+{
+    struct projection_array *a = &c->arrays[k];
+    if (a->n == 0)
+        return;
+    a->text[a->len++] = ']';
+    a->text[a->len] = '\0';
+    const char *values[1] = {a->text};
+    pipeline_send(c->pl, stmt, 1, values, -1, stmt);
+    a->len = 0;
+    a->n = 0;
+}
+
+void projection_flush(struct projection_context *c)
+{
+    command_results_projection_flush(c);
+    accounts_projection_flush(c);
+    participants_projection_flush(c);
+}
+
+void projection_context_free(struct projection_context *c)
+{
+    for (int k = 0; k < ARRAY_KINDS; k++) {
+        free(c->arrays[k].text);
+        memset(&c->arrays[k], 0, sizeof c->arrays[k]);
+    }
 }

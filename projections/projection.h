@@ -31,9 +31,21 @@ struct projected_event {
     int64_t offset;
 };
 
+/* A JSON array of events built up during a batch and applied by one
+ * set-based statement at its end (projection_flush), for read models whose
+ * statements only insert, add up, or keep the latest event of one topic. */
+struct projection_array {
+    char *text;
+    size_t len, cap;
+    int n;
+};
+
+enum projection_array_kind { ARRAY_ANSWERS, ARRAY_JOURNAL, ARRAY_TRUST, ARRAY_PROFILES, ARRAY_KINDS };
+
 struct projection_context {
     struct pipeline *pl;
     int64_t slot_ms;      /* SLOT_MINUTES: market_slots spread energy over slots */
+    struct projection_array arrays[ARRAY_KINDS];
 };
 
 /* Each returns 0, or -1 when preparing failed (logged). */
@@ -46,13 +58,27 @@ int command_results_projection_prepare(PGconn *db);
 
 /* Each queues the statements for one event (nothing when the type is not
  * its concern). Failures surface at the pipeline's next drain. */
-void offers_projection_apply(const struct projection_context *c, const struct projected_event *e);
-void orders_projection_apply(const struct projection_context *c, const struct projected_event *e);
-void fills_projection_apply(const struct projection_context *c, const struct projected_event *e);
-void participants_projection_apply(const struct projection_context *c, const struct projected_event *e);
-void accounts_projection_apply(const struct projection_context *c, const struct projected_event *e);
-void command_results_projection_apply(const struct projection_context *c,
+void offers_projection_apply(struct projection_context *c, const struct projected_event *e);
+void orders_projection_apply(struct projection_context *c, const struct projected_event *e);
+void fills_projection_apply(struct projection_context *c, const struct projected_event *e);
+void participants_projection_apply(struct projection_context *c, const struct projected_event *e);
+void accounts_projection_apply(struct projection_context *c, const struct projected_event *e);
+void command_results_projection_apply(struct projection_context *c,
                                        const struct projected_event *e);
+
+/* Queues the set-based statements of the arrays collected during the batch
+ * and empties them (the per-event statements of other tables commute with
+ * them: they touch other tables). */
+void projection_flush(struct projection_context *c);
+void command_results_projection_flush(struct projection_context *c);
+void accounts_projection_flush(struct projection_context *c);
+void participants_projection_flush(struct projection_context *c);
+
+/* Appends one JSON value (text) to an array; a failure fails the pipeline. */
+void projection_array_add(struct projection_context *c, enum projection_array_kind k, const char *json);
+/* Queues `stmt` with the array as $1 when it is not empty, then empties it. */
+void projection_array_send(struct projection_context *c, enum projection_array_kind k, const char *stmt);
+void projection_context_free(struct projection_context *c);
 
 /* Helpers shared by the modules. */
 int projection_prepare(PGconn *db, const char *name, const char *sql);

@@ -36,6 +36,10 @@ static int type_index(const char *type)
     return -1;
 }
 
+/* The arrays of set-based statements, reused from batch to batch (one
+ * projector per process). */
+static struct projection_context batch_context;
+
 static int64_t mono_ms(void)
 {
     struct timespec ts;
@@ -84,10 +88,15 @@ static int connect_db(struct projector *p)
         p->db = PQconnectdb(p->cfg.pg_conninfo);
         if (PQstatus(p->db) == CONNECTION_OK) {
             PQsetNoticeProcessor(p->db, log_notice, NULL);
+            /* The statements are planned once: their shapes do not depend on
+             * the values. */
+            if (sql(p->db, "set plan_cache_mode = force_generic_plan"))
+                return -1;
             if (p->schema) {
+                /* A scratch copy: losing it in a crash costs only a rerun. */
                 char q[160];
                 snprintf(q, sizeof q, "set search_path = %s, public", p->schema);
-                if (sql(p->db, q))
+                if (sql(p->db, q) || sql(p->db, "set synchronous_commit = off"))
                     return -1;
             } else {
                 int applied = p2p_migrate(p->db, p->cfg.migrations_dir, err, sizeof err);
@@ -180,6 +189,7 @@ void projector_stop(struct projector *p)
     }
     PQfinish(p->db);
     p->db = NULL;
+    projection_context_free(&batch_context);
 }
 
 static int topic_index(const struct projector *p, const char *topic)
@@ -193,7 +203,7 @@ static int topic_index(const struct projector *p, const char *topic)
 /* Queues the statements of one record. Unreadable records and types no read
  * model uses are logged and skipped (they still count as consumed). Returns
  * the index of its type or -1. */
-static int apply_message(struct projector *p, struct pipeline *pl, const rd_kafka_message_t *m)
+static int apply_message(struct projection_context *c, const rd_kafka_message_t *m)
 {
     struct p2p_envelope env;
     if (p2p_envelope_read(m, &env) || strncmp(env.type, P2P_CE_TYPE_PREFIX, strlen(P2P_CE_TYPE_PREFIX))) {
@@ -224,13 +234,12 @@ static int apply_message(struct projector *p, struct pipeline *pl, const rd_kafk
     e.command_id = projection_str(value, "command_id");
     const char *slash = strrchr(e.event_id, '/');
     e.event_n = slash ? atoi(slash + 1) : 0;
-    struct projection_context c = {pl, p->cfg.rules.slot_ms};
-    offers_projection_apply(&c, &e);
-    orders_projection_apply(&c, &e);
-    fills_projection_apply(&c, &e);
-    participants_projection_apply(&c, &e);
-    accounts_projection_apply(&c, &e);
-    command_results_projection_apply(&c, &e);
+    offers_projection_apply(c, &e);
+    orders_projection_apply(c, &e);
+    fills_projection_apply(c, &e);
+    participants_projection_apply(c, &e);
+    accounts_projection_apply(c, &e);
+    command_results_projection_apply(c, &e);
     int type = type_index(e.type);
     free(text);
     json_decref(value);
@@ -292,6 +301,9 @@ int projector_run_batch(struct projector *p)
     struct pipeline pl;
     uint64_t count = 0;
     int64_t deadline = mono_ms() + p->batch_ms;
+    struct projection_context *cx = &batch_context;
+    cx->pl = &pl;
+    cx->slot_ms = p->cfg.rules.slot_ms;
     if (pipeline_begin(&pl, p->db) == 0)
         pipeline_send_sql(&pl, "begin");
     for (int n = 0; m; n++) {
@@ -302,8 +314,11 @@ int projector_run_batch(struct projector *p)
                 p->eof_offset[t][m->partition] = m->offset;
         } else if (m->err) {
             p2p_log(P2P_WARN, "consume_error", "%s", rd_kafka_message_errstr(m));
+        } else if (t >= 0 && m->partition < PROJECTOR_MAX_PARTITIONS &&
+                   m->offset < next[t][m->partition]) {
+            /* below what is applied already: a record fetched before a rewind */
         } else if (t >= 0 && m->partition < PROJECTOR_MAX_PARTITIONS) {
-            int type = apply_message(p, &pl, m);
+            int type = apply_message(cx, m);
             if (type >= 0)
                 counts[type]++;
             next[t][m->partition] = m->offset + 1;
@@ -313,12 +328,15 @@ int projector_run_batch(struct projector *p)
         int64_t left = deadline - mono_ms();
         m = n + 1 < p->batch_max && left > 0 ? rd_kafka_consumer_poll(p->consumer, (int)left) : NULL;
     }
-    if (count) {
+    /* The fence is checked before the commit is even sent: a commit queued
+     * behind a failed check would still be executed by the server. */
+    projection_flush(cx);
+    if (count)
         store_progress(p, &pl, next, count);
+    if (count && pipeline_drain(&pl) == 0)
         pipeline_send_sql(&pl, "commit");
-    } else {
+    else
         pipeline_send_sql(&pl, "rollback");
-    }
     if (pipeline_end(&pl) || pl.failed) {
         recover(p);
         return -1;

@@ -84,6 +84,7 @@ create table fills (
 );
 create index fills_by_seller on fills (seller_id, filled_at_ms desc);
 create index fills_by_buyer on fills (buyer_id, filled_at_ms desc);
+create index fills_by_offer on fills (offer_id);  -- market_slots: fills projected before their offer
 
 -- Participants as the engine last described them (participant.updated.v1, trust.changed.v1).
 create table participants (
