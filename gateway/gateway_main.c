@@ -24,6 +24,7 @@
 #include "gateway/orders_api.h"
 #include "gateway/pg_pool.h"
 #include "gateway/profile_api.h"
+#include "gateway/rebuild_status_api.h"
 #include "gateway/seller_api.h"
 #include "gateway/seller_read_api.h"
 #include "gateway/ticker.h"
@@ -169,6 +170,7 @@ int main(void)
     mg_set_request_handler(ctx, "/api/market", market_api, &cfg);
     mg_set_request_handler(ctx, "/seller/profile", seller_read_profile, &cfg);
     mg_set_request_handler(ctx, "/seller/orders", seller_api_orders, &cfg);
+    mg_set_request_handler(ctx, "/api/operator/rebuild", rebuild_status_api, &cfg);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
     if (ticker_start(&cfg)) {

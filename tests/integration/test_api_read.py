@@ -154,7 +154,8 @@ def main():
                 "delivery_start": iso(start), "delivery_end": iso(end),
                 "meter_id": "MTR-" + name, "min_order_wh": mn},
                 headers={"X-Dev-User": seller})
-            check(st == 202, "offer %s -> %d %r" % (name, st, doc))
+            # 201: decided while we waited; 202: still pending
+            check(st in (201, 202), "offer %s -> %d %r" % (name, st, doc))
             offers[name] = doc["offer_id"]
         for name, oid in offers.items():
             got = h.wait_offer_decided(oid)
@@ -172,6 +173,7 @@ def main():
               and tb["verified_production_wh_per_month"] == 400000,
               "bob's trust view: %r" % tb)
         check(tb["history"] and tb["history"][0]["delta"] == 1000
+              and tb["history"][0]["reason"] == "meter_data"
               and tb["history"][0]["new_score"] == 4000
               and tb["page"]["total"] == len(tb["history"]),
               "bob's trust history: %r" % tb)
@@ -331,10 +333,12 @@ def main():
             "price_per_kwh": 600, "delivery_start": w["start"],
             "delivery_end": iso(M), "meter_id": "MTR-x"},
             headers={"X-Dev-User": alice})
-        over = h.wait_offer_decided(doc["offer_id"])
-        check(over["status"] == "REJECTED"
-              and over["reason"]["code"] == "trade_limit_exceeded"
-              and "50000" in over["reason"]["message"],
+        # 409: refused while we waited; 202: still pending, poll
+        check(st in (202, 409), "over the limit -> %d %r" % (st, doc))
+        over = (doc["error"] if st == 409
+                else h.wait_offer_decided(doc["offer_id"])["reason"])
+        check(over["code"] == "trade_limit_exceeded"
+              and "50000" in over["message"],
               "an offer one Wh over the available %d: %r"
               % (alice_month["available_wh"], over))
 
@@ -386,6 +390,55 @@ def main():
         check(any(s["slot_start"] == w["start"] for s in whole["slots"]),
               "the default range (today + horizon) holds W: %r" % whole)
 
+        # ---- a reservation: discover sees what is left, the engine agrees
+        Q2 = 3000
+        req2 = dict(req, quantity_wh=Q2)
+        left = {o["offer_id"]: o["remaining_wh"] for o in H.wait_until(
+            lambda: ok(h, "POST", "/api/discover", erin, req2)["offers"],
+            what="discover after the buy")}
+        for l in reserved["lines"]:
+            spec_wh = specs[name_of[l["offer_id"]]][2]
+            check(left.get(l["offer_id"], 0) == spec_wh - l["quantity_wh"],
+                  "remaining of %s after selling %d: %r"
+                  % (name_of[l["offer_id"]], l["quantity_wh"], left))
+        disc2 = ok(h, "POST", "/api/discover", erin, req2)
+        order2 = "R" + run
+        cmd.send("orders", "order.reserve.v1",
+                 {"order_id": order2, "buyer_id": erin, "quantity_wh": Q2,
+                  "window_start_ms": S, "window_end_ms": E})
+        reserved2 = engine_event(h, "order-events", "order.reserved.v1",
+                                 lambda v: v.get("order_id") == order2,
+                                 "order.reserved.v1 of %s" % order2)
+        check([(l["offer_id"], l["quantity_wh"], l["score_ppm"], l["amount"],
+                l["fee"]) for l in reserved2["lines"]]
+              == [(l["offer_id"], l["quantity_wh"], l["score"], l["amount"],
+                   l["fee"]) for l in disc2["allocation"]["lines"]],
+              "reservation %r, discover predicted %r"
+              % (reserved2["lines"], disc2["allocation"]))
+        held = {}
+        for l in reserved2["lines"]:
+            held[l["seller_id"]] = held.get(l["seller_id"], 0) + l["quantity_wh"]
+        for seller, wh in held.items():
+            wait_doc(h, "/seller/profile?month=" + month, seller,
+                     lambda d, wh=wh: d["month"]["reserved_wh"] == wh,
+                     "%s's reserved energy" % seller)
+            mine = ok(h, "GET", "/seller/orders?status=RESERVED", seller)
+            check(sum(x["quantity_wh"] for x in mine["orders"]) == wh
+                  and all(x["buyer_id"] == erin for x in mine["orders"]),
+                  "%s's reserved lines: %r" % (seller, mine))
+        # paging through a seller's lines
+        busiest = max(sold_by, key=lambda s: len(sold_by[s]))
+        everything = ok(h, "GET", "/seller/orders", busiest)["orders"]
+        check(len(everything) >= 2, "test setup: %s has %d lines"
+              % (busiest, len(everything)))
+        p1 = ok(h, "GET", "/seller/orders?limit=1", busiest)
+        p2 = ok(h, "GET", "/seller/orders?limit=1&offset=%d"
+                % (len(everything) - 1), busiest)
+        check(p1["orders"] == everything[:1] and p1["page"]["next_offset"] == 1
+              and p2["orders"] == everything[-1:]
+              and p2["page"]["next_offset"] is None,
+              "pages of %s's lines: %r %r" % (busiest, p1, p2))
+
         # ---- delivery: the seller's trust and money move
         first = reserved["lines"][0]
         cmd.send("ticks", "clock.tick.v1", {}, at=E + 1000)
@@ -400,7 +453,8 @@ def main():
         top = ts["history"][0]
         check(top["delta"] == 500 and top["old_score"] == before
               and top["new_score"] == before + 500
-              and top["ref_id"] in (first["fill_id"], order_id),
+              and top["reason"] == "delivery_full"
+              and top["ref_id"] == first["fill_id"],
               "%s's trust history after the delivery: %r" % (seller, ts))
         so = wait_doc(h, "/seller/orders?status=DELIVERED", seller,
                       lambda d: len(d["orders"]) == 1,
@@ -431,6 +485,8 @@ def main():
                      "method_not_allowed", None)
         expect_error(h, "GET", "/api/discover", dave, None, 405,
                      "method_not_allowed", None)
+        expect_error(h, "GET", "/api/wallet/" + erin, dave, None, 404,
+                     "not_found", None)
         bad = [
             (b"{nope", 400, "malformed_json", "body"),
             ({"delivery_start": w["start"], "delivery_end": w["end"]},
@@ -476,7 +532,8 @@ def main():
                      "invalid_field", "to")
         # nothing above reached Kafka: discover is a read
         orders = [r for r in H.read_all(h.topic("orders"))]
-        check(len(orders) == 1, "commands on the orders topic: %d" % len(orders))
+        check(len(orders) == 2, "commands on the orders topic: %d (the buy "
+              "and the reservation)" % len(orders))
 
 
 if __name__ == "__main__":
