@@ -7,7 +7,8 @@
 # output is the load generator's JSON summary.
 #   --short         CI mode: 50 orders/s for 4 s
 #   other options   passed to p2p-bench-e2e-load (--rate, --seconds, --connections, ...)
-# Environment: BENCH_BUILD (default build-release), BENCH_HTTP_THREADS (128).
+# Environment: BENCH_BUILD (default build-release), BENCH_HTTP_THREADS (320: a
+# request waiting for its decision holds a gateway thread).
 set -euo pipefail
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/scripts/lib.sh"
@@ -52,7 +53,7 @@ psql "$pg dbname=postgres" -qc "create database \"$db\"" >/dev/null
 export PG_CONNINFO="$pg dbname=$db" P2P_TOPIC_PREFIX="$prefix" P2P_ENGINE_ID="engine-$run" \
   P2P_PROJECTOR_ID="projector-$run" P2P_MIGRATIONS_DIR="$ROOT/projections/migrations" \
   P2P_HTTP_PORT="$port" P2P_HTTP_HOST=127.0.0.1 P2P_DEV_AUTH=1 P2P_OPERATOR_TOKEN="$token" \
-  P2P_DECISION_WAIT_MS=10000 P2P_HTTP_THREADS="${BENCH_HTTP_THREADS:-128}" \
+  P2P_DECISION_WAIT_MS=10000 P2P_HTTP_THREADS="${BENCH_HTTP_THREADS:-320}" \
   P2P_ENGINE_SNAPSHOT_DIR="$logs/snapshots" P2P_WEB_ROOT="$ROOT/web" \
   TRUST_DEFAULT_LIMIT=1000000 P2P_LOG_LEVEL=info
 for svc in engine/p2p-engine projections/p2p-projector gateway/p2p-gateway; do

@@ -247,7 +247,7 @@ static void usage(void)
             "usage: p2p-bench-e2e-load --url URL [--token OPERATOR_TOKEN, else $P2P_OPERATOR_TOKEN]\n"
             "         --window-start T"
             "         --window-end T [--rate 1000] [--seconds 30] [--buyers 200]\n"
-            "         [--connections 64] [--poll-ms 20] [--drain 30]\n");
+            "         [--connections 256] [--poll-ms 20] [--drain 30]\n");
 }
 
 static int parse(int argc, char **argv, struct options *opt)
@@ -257,7 +257,7 @@ static int parse(int argc, char **argv, struct options *opt)
         {"window-end", 1, 0, 'e'}, {"rate", 1, 0, 'r'},      {"seconds", 1, 0, 'd'},
         {"buyers", 1, 0, 'b'},  {"connections", 1, 0, 'c'}, {"poll-ms", 1, 0, 'p'},
         {"drain", 1, 0, 'w'},   {0, 0, 0, 0}};
-    *opt = (struct options){.rate = 1000, .seconds = 30, .buyers = 200, .connections = 64,
+    *opt = (struct options){.rate = 1000, .seconds = 30, .buyers = 200, .connections = 256,
                             .poll_ms = 20, .drain_s = 30};
     int c;
     while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
