@@ -414,18 +414,19 @@ int main(int argc, char **argv)
            p999 = percentile(latency, completed, 0.999),
            max = completed ? latency[completed - 1] : 0;
     double d50 = percentile(decision, decided, 0.50), d99 = percentile(decision, decided, 0.99);
-    printf("offered %.0f orders/s for %.0f s: %ld orders, %ld visible in GET /api/orders/{id}, "
-           "%ld errors, %ld unfinished after %d s of drain (%ld polls)\n",
-           opt.rate, opt.seconds, total, completed, errors, unfinished, opt.drain_s, polls);
+    printf("offered %.0f orders/s for %.0f s: %ld orders, %ld decided, %ld visible in "
+           "GET /api/orders/{id}, %ld errors, %ld unfinished after %d s of drain (%ld polls)\n",
+           opt.rate, opt.seconds, total, decided, completed, errors, unfinished, opt.drain_s, polls);
     printf("buy -> visible, from the scheduled send: p50 %.1f ms, p99 %.1f ms, p99.9 %.1f ms, "
            "max %.1f ms\n", p50, p99, p999, max);
     printf("buy answered (engine decision), from the scheduled send: p50 %.1f ms, p99 %.1f ms\n",
            d50, d99);
-    printf("{\"offered_rate\":%.0f,\"seconds\":%.0f,\"orders\":%ld,\"completed\":%ld,\"errors\":%ld,"
+    printf("{\"offered_rate\":%.0f,\"seconds\":%.0f,\"orders\":%ld,\"decided\":%ld,"
+           "\"completed\":%ld,\"errors\":%ld,"
            "\"unfinished\":%ld,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"p999_ms\":%.1f,\"max_ms\":%.1f,"
            "\"decision_p50_ms\":%.1f,\"decision_p99_ms\":%.1f,\"elapsed_s\":%.1f,"
            "\"completed_per_s\":%.1f}\n",
-           opt.rate, opt.seconds, total, completed, errors, unfinished, p50, p99, p999, max, d50,
+           opt.rate, opt.seconds, total, decided, completed, errors, unfinished, p50, p99, p999, max, d50,
            d99, elapsed / 1000.0, completed / (opt.seconds));
     curl_multi_cleanup(multi);
     free(due.items);

@@ -300,8 +300,11 @@ int command_flow_run(struct mg_connection *c, const struct p2p_config *cfg,
         claim_release(&prior);
         return st;
     }
-    case CLAIM_IN_FLIGHT:
-        return http_reply_json(c, 202, pending_answer(s, prior.prior_command_id));
+    case CLAIM_IN_FLIGHT: { /* the first request's ids, not this retry's */
+        struct command_spec first = *s;
+        first.subject_name = NULL;
+        return http_reply_json(c, 202, pending_answer(&first, prior.prior_command_id));
+    }
     case CLAIM_KEY_REUSED:
         return http_reply_error(c, 422, "idempotency_key_reused", "Idempotency-Key",
                                 "this Idempotency-Key was used with a different request");

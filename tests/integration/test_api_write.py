@@ -8,6 +8,7 @@ token (403 when disabled, 401 when wrong), demo starting balances, and
 GET /api/commands/{id} for the issuer only."""
 import os
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -249,6 +250,23 @@ def retry_checks(h, w):
           P + "sale.cancel.v1", 200)
     twice("DELETE", "/seller/offers/" + offer["offer_id"], None, ALICE, "k-del", "offers",
           P + "offer.withdraw.v1", 200)
+    # concurrent requests with one key: one command; the others get the same
+    # answer, or 202 with the first one's command while it is undecided
+    hdrs = dict(CAROL, **{"Idempotency-Key": "k-race"})
+    before = count(h, "orders", P + "order.buy.v1")
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(h.http("POST", "/api/buy", req, hdrs)))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(count(h, "orders", P + "order.buy.v1") == before + 1,
+          "6 concurrent requests with one key appended %d commands"
+          % (count(h, "orders", P + "order.buy.v1") - before))
+    ids = {doc["command_id"] for st, doc in answers if st in (201, 202)}
+    check(len(answers) == 6 and len(ids) == 1 and all(st in (201, 202) for st, _ in answers),
+          "concurrent answers %r" % answers)
     expect_error(h, h.http("POST", "/api/buy", req, dict(BOB, **{"Idempotency-Key": "a b"})), 400,
                  "invalid_field", "Idempotency-Key", "a key with a space")
 
