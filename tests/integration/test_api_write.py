@@ -289,6 +289,11 @@ def read_checks(h, bought, conf):
             break
     check(conf["order_id"] in ids and bought["order_id"] in ids and len(ids) == len(set(ids)),
           "paged orders %r" % ids)
+    doc = expect(h, h.http("GET", "/api/orders?limit=100", None, BOB), 200, "GET /api/orders")
+    listed = {o["order_id"]: o for o in doc["orders"]}
+    check([l["fill_id"] for l in listed[conf["order_id"]]["lines"]]
+          == [l["fill_id"] for l in conf["lines"]]
+          and listed[conf["order_id"]]["status"] == "CONFIRMED", "listed order %r" % listed)
     st, doc = h.http("GET", "/api/orders", None, CAROL)
     check(st == 200 and all(o["order_id"] not in ids for o in doc["orders"]),
           "carol sees bob's orders: %r" % doc)
