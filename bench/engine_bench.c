@@ -179,7 +179,7 @@ static void walk_alternatives(const struct engine *e, const struct order_request
     }
 }
 
-static const char *const kind_names[CMD_TICK + 1] = {
+static const char *const kind_names[CMD_KIND_COUNT] = {
     [CMD_OFFER_SUBMIT] = "offer_submit",       [CMD_OFFER_WITHDRAW] = "offer_withdraw",
     [CMD_ORDER_QUOTE] = "order_quote",         [CMD_ORDER_RESERVE] = "order_reserve",
     [CMD_ORDER_CONFIRM] = "order_confirm",     [CMD_ORDER_BUY] = "order_buy",
@@ -187,14 +187,15 @@ static const char *const kind_names[CMD_TICK + 1] = {
     [CMD_DEPOSIT] = "deposit",                 [CMD_WITHDRAWAL] = "withdrawal",
     [CMD_PROFILE_UPDATE] = "profile_update",   [CMD_METER_VERIFIED] = "meter_verified",
     [CMD_DELIVERY_REPORT] = "delivery_report", [CMD_TICK] = "tick",
+    [CMD_ORDER_PAYMENT] = "order_payment",
 };
 
-static const char *const event_names[EV_COMMAND_REJECTED + 1] = {
+static const char *const event_names[EV_KIND_COUNT] = {
     "offer_listed",    "offer_rejected",    "offer_withdrawn", "offer_expired",
     "order_quoted",    "order_reserved",    "order_confirmed", "order_rejected",
     "order_cancelled", "order_expired",     "order_settled",   "fill",
     "fill_cancelled",  "delivery_settled",  "trust_changed",   "journal_entry",
-    "participant_updated", "command_rejected",
+    "participant_updated", "command_rejected", "order_paid",
 };
 
 static void usage(FILE *f)
@@ -316,8 +317,8 @@ int main(int argc, char **argv)
     /* ---- the run ---- */
     struct command cmd;
     uint64_t hash = WORKLOAD_HASH_INIT, nevents = 0, sum_ns = 0;
-    uint64_t event_counts[EV_COMMAND_REJECTED + 1] = {0};
-    uint64_t kind_ns[CMD_TICK + 1] = {0}, kind_n[CMD_TICK + 1] = {0};
+    uint64_t event_counts[EV_KIND_COUNT] = {0};
+    uint64_t kind_ns[CMD_KIND_COUNT] = {0}, kind_n[CMD_KIND_COUNT] = {0};
     uint64_t step = total / 20 ? total / 20 : 1, wall0 = now_ns(), wall_measured = 0;
     /* placements (quote, reserve, buy): accepted vs refused for lack of supply */
     uint64_t place_n[2] = {0}, place_ns[2] = {0}, sampled[2] = {0};
@@ -365,7 +366,7 @@ int main(int argc, char **argv)
         hash = workload_hash_events(hash, e, &sink);
         nevents += (uint64_t)sink.count;
         for (int32_t k = 0; k < sink.count; k++)
-            if ((unsigned)events[k].kind <= EV_COMMAND_REJECTED)
+            if ((unsigned)events[k].kind < EV_KIND_COUNT)
                 event_counts[events[k].kind]++;
         workload_observe(loads[m], e, &sink);
         if ((i + 1) % step == 0 && total >= 100000) {
@@ -394,15 +395,15 @@ int main(int argc, char **argv)
     }
     /* per-kind percentiles: group samples by kind (stable), then sort each group */
     uint32_t *by_kind = malloc(n * sizeof *by_kind);
-    uint64_t kstart[CMD_TICK + 2] = {0};
+    uint64_t kstart[CMD_KIND_COUNT + 1] = {0};
     if (by_kind) {
-        for (int k = 0; k <= CMD_TICK; k++)
+        for (int k = 0; k < CMD_KIND_COUNT; k++)
             kstart[k + 1] = kstart[k] + kind_n[k];
-        uint64_t fillpos[CMD_TICK + 1];
+        uint64_t fillpos[CMD_KIND_COUNT];
         memcpy(fillpos, kstart, sizeof fillpos);
         for (uint64_t i = 0; i < n; i++)
             by_kind[fillpos[lat_kind[i]]++] = lat[i];
-        for (int k = 0; k <= CMD_TICK; k++)
+        for (int k = 0; k < CMD_KIND_COUNT; k++)
             qsort(by_kind + kstart[k], kind_n[k], sizeof *by_kind, cmp_u32);
     }
     qsort(lat, n, sizeof *lat, cmp_u32);
@@ -443,7 +444,7 @@ int main(int argc, char **argv)
            wall_meas_s);
     printf("  latency ns: p50 %u  p99 %u  p99.9 %u  p99.99 %u  max %u\n", p50, p99, p999, p9999, maxv);
     printf("  per command kind (measured):   count   share  time%%   mean     p50     p99    p99.9\n");
-    for (int k = 0; k <= CMD_TICK; k++) {
+    for (int k = 0; k < CMD_KIND_COUNT; k++) {
         if (!kind_n[k])
             continue;
         const uint32_t *v = by_kind ? by_kind + kstart[k] : NULL;
@@ -470,7 +471,7 @@ int main(int argc, char **argv)
         printf("\n");
     }
     printf("  events: %llu total\n   ", (unsigned long long)nevents);
-    for (int k = 0; k <= EV_COMMAND_REJECTED; k++)
+    for (int k = 0; k < EV_KIND_COUNT; k++)
         if (event_counts[k])
             printf(" %s %llu", event_names[k], (unsigned long long)event_counts[k]);
     printf("\n");

@@ -65,6 +65,8 @@ static char *encode(const struct command *c, const char **type, const char **top
                                                : "order.buy.v1";
         *topic = "orders";
         json_object_update_new(o, json_pack("{s:s, s:s}", "order_id", r->order_id, "buyer_id", r->buyer_id));
+        if (r->payer_id[0])
+            json_object_set_new(o, "payer_id", json_string(r->payer_id));
         if (c->nlines > 0) {
             json_t *lines = json_array();
             for (int i = 0; i < c->nlines; i++)
@@ -89,6 +91,14 @@ static char *encode(const struct command *c, const char **type, const char **top
         *topic = "orders";
         json_object_update_new(o, json_pack("{s:s, s:s}", "order_id", c->u.target.id, "buyer_id",
                                             c->u.target.actor_id));
+        break;
+    case CMD_ORDER_PAYMENT:
+        *type = "order.payment.v1", *topic = "orders";
+        json_object_update_new(o, json_pack("{s:s, s:s, s:I}", "order_id", c->u.payment.order_id,
+                                            "payer_id", c->u.payment.payer_id, "amount",
+                                            (json_int_t)c->u.payment.amount));
+        if (c->u.payment.reference[0])
+            json_object_set_new(o, "reference", json_string(c->u.payment.reference));
         break;
     case CMD_SALE_CANCEL:
         *type = "sale.cancel.v1", *topic = "orders";

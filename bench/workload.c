@@ -7,7 +7,9 @@
  *  - follow-ups scheduled in simulated time from the engine's answers: a
  *    reservation is confirmed a few seconds to minutes later (some too late,
  *    some never), a few confirmed orders and sold lines are cancelled, and
- *    the DISCOM reports every sold line some hours after its window ended.
+ *    the DISCOM reports every sold line some hours after its window ended;
+ *    the platform paying for an order (some orders have one) pays what it
+ *    owes in one or two payments, now and then too much. 
  * Follow-ups that are due go first, so the lifecycle of a trade plays out at
  * a realistic pace whatever the market's size. */
 #include "bench/workload.h"
@@ -18,7 +20,11 @@
 
 #define RING_OFFERS 2048u
 
-enum action_kind { ACT_CONFIRM, ACT_CANCEL_ORDER, ACT_SALE_CANCEL, ACT_DELIVERY, ACT_DELIVERY_DUP };
+enum action_kind {
+    ACT_CONFIRM, ACT_CANCEL_ORDER, ACT_SALE_CANCEL, ACT_DELIVERY, ACT_DELIVERY_DUP, ACT_PAYMENT
+};
+
+#define PAYERS 3 /* platforms paying for some buyers: "bap<k>.example" */
 
 struct action {
     int64_t due_ms;
@@ -36,7 +42,7 @@ struct workload {
     uint32_t setup_pos;   /* setup commands issued so far */
     uint32_t next_offer, next_order, next_quote;
     enum command_kind last_kind;
-    uint64_t kind_counts[CMD_TICK + 1];
+    uint64_t kind_counts[CMD_KIND_COUNT];
     /* sellers whose declared capacity is small: their offers hit the trade limit */
     uint8_t *small_seller;
     /* recently listed offers (engine indices), oldest overwritten */
@@ -308,6 +314,35 @@ static void make_order(struct workload *w, const struct engine *e, struct comman
         r->source = random_source(w);
     }
     r->allow_partial = chance(w, 300);
+    if (chance(w, 120)) /* a buyer from another platform, which pays for it */
+        snprintf(r->payer_id, sizeof r->payer_id, "bap%u.example", (unsigned)below(w, PAYERS));
+}
+
+/* A payment for a payer order: usually all that is owed, sometimes half
+ * (and the rest later), sometimes more than is owed or from the wrong payer
+ * (both refused). */
+static void make_payment(struct workload *w, const struct engine *e, struct command *c, uint32_t oi)
+{
+    const struct order_entry *o = &e->orders[oi];
+    c->kind = CMD_ORDER_PAYMENT;
+    snprintf(c->u.payment.order_id, sizeof c->u.payment.order_id, "%s", o->id);
+    snprintf(c->u.payment.payer_id, sizeof c->u.payment.payer_id, "%s",
+             o->payer < e->nparticipants ? e->participants[o->payer].id : "bap0.example");
+    snprintf(c->u.payment.reference, sizeof c->u.payment.reference, "pay-%u.%llu", w->cfg.market,
+             (unsigned long long)w->ncommands);
+    unsigned r = (unsigned)below(w, 100);
+    int64_t owed = o->owed > 0 ? o->owed : 1;
+    if (r < 70) {
+        c->u.payment.amount = owed;
+    } else if (r < 88) {
+        c->u.payment.amount = owed / 2 > 0 ? owed / 2 : owed;
+        schedule(w, w->now + between(w, 60, 24 * 60) * 60000LL, ACT_PAYMENT, oi);
+    } else if (r < 95) {
+        c->u.payment.amount = owed + between(w, 1, 1000);
+    } else {
+        snprintf(c->u.payment.payer_id, sizeof c->u.payment.payer_id, "bap-other.example");
+        c->u.payment.amount = owed;
+    }
 }
 
 static void make_target(struct command *c, enum command_kind kind, const char *id, const char *actor)
@@ -402,6 +437,13 @@ static void make_bad(struct workload *w, const struct engine *e, struct command 
                      (unsigned)between(w, 1, w->next_order - 1));
         }
         break;
+    case 5: /* a payment for the last order, which usually has no payer */
+        c->kind = CMD_ORDER_PAYMENT;
+        snprintf(c->u.payment.order_id, sizeof c->u.payment.order_id, "%s",
+                 w->last_order_id[0] ? w->last_order_id : "O-unknown");
+        snprintf(c->u.payment.payer_id, sizeof c->u.payment.payer_id, "bap0.example");
+        c->u.payment.amount = between(w, 1, 100000);
+        break;
     case 6: /* capacity out of range, from someone the market has not seen */
         c->kind = CMD_PROFILE_UPDATE;
         snprintf(c->u.profile.participant_id, sizeof c->u.profile.participant_id, "n%llu",
@@ -475,6 +517,11 @@ static bool make_followup(struct workload *w, const struct engine *e, const stru
         if (a->idx >= e->nfills)
             return false;
         make_delivery(w, e, c, a->idx);
+        return true;
+    case ACT_PAYMENT:
+        if (a->idx >= e->norders)
+            return false;
+        make_payment(w, e, c, a->idx);
         return true;
     }
     return false;
@@ -583,6 +630,8 @@ void workload_observe(struct workload *w, const struct engine *e, const struct e
             }
             break;
         case EV_ORDER_CONFIRMED:
+            if (e->orders[ev->u.order.order].payer != ID_INDEX_NONE) /* the platform pays later */
+                schedule(w, w->now + between(w, 1, 6 * 60) * 60000LL, ACT_PAYMENT, ev->u.order.order);
             if (chance(w, 40)) /* some inside the cancellation window, some after */
                 schedule(w, w->now + between(w, 1, 45) * 60000LL, ACT_CANCEL_ORDER, ev->u.order.order);
             break;
@@ -739,12 +788,19 @@ uint64_t workload_hash_events(uint64_t h, const struct engine *e, const struct e
             for (int32_t i = 0; i < ev->u.journal.npostings && i < ENGINE_MAX_POSTINGS; i++) {
                 const struct posting *p = &ev->u.journal.postings[i];
                 h = h_int(h, p->account);
-                if (p->account == ACCOUNT_WALLET)
+                if (p->account == ACCOUNT_WALLET || p->account == ACCOUNT_RECEIVABLE)
                     h = h_str(h, e->participants[p->owner].id);
                 else if (p->account == ACCOUNT_ESCROW)
                     h = h_order(h, e, p->owner);
                 h = h_int(h, p->amount);
             }
+            break;
+        case EV_ORDER_PAID:
+            h = h_order(h, e, ev->u.order_paid.order);
+            h = h_int(h, ev->u.order_paid.amount);
+            h = h_int(h, ev->u.order_paid.paid_total);
+            h = h_int(h, ev->u.order_paid.outstanding);
+            h = h_str(h, ev->u.order_paid.reference);
             break;
         case EV_PARTICIPANT_UPDATED: {
             uint32_t p = ev->u.participant.participant;

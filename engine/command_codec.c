@@ -70,6 +70,14 @@ static int dec_named_lines(const json_t *lines, struct command *c, struct p2p_vi
     return 0;
 }
 
+/* Optional "payer_id": absent or null = the buyer pays from its wallet. */
+static int dec_payer(const json_t *o, struct order_request *r, struct p2p_violation *v)
+{
+    json_t *f = json_object_get(o, "payer_id");
+    r->payer_id[0] = '\0';
+    return f && !json_is_null(f) ? id(o, "payer_id", r->payer_id, v) : 0;
+}
+
 static int dec_order(const json_t *o, struct command *c, struct p2p_violation *v)
 {
     struct order_request *r = &c->u.order;
@@ -79,10 +87,11 @@ static int dec_order(const json_t *o, struct command *c, struct p2p_violation *v
     json_t *lines = json_object_get(o, "lines");
     if (lines && !json_is_null(lines))
         return id(o, "order_id", r->order_id, v) || id(o, "buyer_id", r->buyer_id, v) ||
-                       dec_named_lines(lines, c, v)
+                       dec_payer(o, r, v) || dec_named_lines(lines, c, v)
                    ? -1
                    : 0;
     if (id(o, "order_id", r->order_id, v) || id(o, "buyer_id", r->buyer_id, v) ||
+        dec_payer(o, r, v) ||
         p2p_json_int(o, "quantity_wh", &r->quantity_wh, v) ||
         p2p_json_int(o, "window_start_ms", &r->window_start_ms, v) ||
         p2p_json_int(o, "window_end_ms", &r->window_end_ms, v) ||
@@ -104,6 +113,17 @@ static int dec_money(const json_t *o, struct command *c, struct p2p_violation *v
     return id(o, "participant_id", c->u.money.participant_id, v) ||
                    p2p_json_int(o, "amount", &c->u.money.amount, v) ||
                    p2p_json_opt_str(o, "reference", c->u.money.reference, ENGINE_ID_LEN, &has_ref, v)
+               ? -1
+               : 0;
+}
+
+static int dec_payment(const json_t *o, struct command *c, struct p2p_violation *v)
+{
+    bool has_ref;
+    return id(o, "order_id", c->u.payment.order_id, v) ||
+                   id(o, "payer_id", c->u.payment.payer_id, v) ||
+                   p2p_json_int(o, "amount", &c->u.payment.amount, v) ||
+                   p2p_json_opt_str(o, "reference", c->u.payment.reference, ENGINE_ID_LEN, &has_ref, v)
                ? -1
                : 0;
 }
@@ -166,6 +186,7 @@ static const struct {
     {"energy.p2p.order.confirm.v1", CMD_ORDER_CONFIRM, dec_order_target},
     {"energy.p2p.order.cancel.v1", CMD_ORDER_CANCEL, dec_order_target},
     {"energy.p2p.sale.cancel.v1", CMD_SALE_CANCEL, dec_fill_target},
+    {"energy.p2p.order.payment.v1", CMD_ORDER_PAYMENT, dec_payment},
     {"energy.p2p.wallet.deposit.v1", CMD_DEPOSIT, dec_money},
     {"energy.p2p.wallet.withdrawal.v1", CMD_WITHDRAWAL, dec_money},
     {"energy.p2p.participant.profile.v1", CMD_PROFILE_UPDATE, dec_profile},

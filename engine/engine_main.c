@@ -28,6 +28,7 @@
 #include "common/p2p_time.h"
 #include "engine/engine_env.h"
 #include "engine/engine_process.h"
+#include "engine/engine_step.h"
 
 static volatile sig_atomic_t running = 1;
 static void on_signal(int sig) { (void)sig; running = 0; }
@@ -49,186 +50,38 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         last_sequence_offset = m->offset;
 }
 
-int input_topic_of(const struct engine_process *p, const char *topic)
-{
-    for (int i = 0; i < INPUT_TOPIC_COUNT; i++)
-        if (strcmp(p->in_topics[i], topic) == 0)
-            return i;
-    return -1;
-}
-
-void chain_advance(struct engine_process *p, const char *bytes, size_t len)
-{
-    crypto_generichash_state st;
-    crypto_generichash_init(&st, NULL, 0, sizeof p->chain);
-    crypto_generichash_update(&st, p->chain, sizeof p->chain);
-    crypto_generichash_update(&st, (const unsigned char *)bytes, len);
-    crypto_generichash_final(&st, p->chain, sizeof p->chain);
-    sodium_bin2hex(p->chain_hex, sizeof p->chain_hex, p->chain, sizeof p->chain);
-}
-
-static int produce(struct engine_process *p, enum output_topic topic, const char *ce_type,
-                   const char *id, const char *correlation, int64_t at_ms, const char *key,
-                   const char *json, void *opaque)
+static int produce(struct engine_process *p, const struct engine_output *o, void *opaque)
 {
     struct p2p_envelope env;
-    memset(&env, 0, sizeof env);
-    snprintf(env.id, sizeof env.id, "%s", id);
-    snprintf(env.source, sizeof env.source, "%s", p->source);
-    snprintf(env.type, sizeof env.type, "%s", ce_type);
-    snprintf(env.correlation_id, sizeof env.correlation_id, "%s", correlation);
-    p2p_envelope_set_time(&env, at_ms);
+    engine_output_envelope(p, o, &env);
     rd_kafka_resp_err_t err;
     /* the sequence log is one ordered partition, whatever the topic has */
-    int32_t partition = topic == OUT_SEQUENCE ? 0 : RD_KAFKA_PARTITION_UA;
-    while ((err = p2p_envelope_produce_to(p->producer, p->out_topics[topic], partition, key, &env,
-                                          json, strlen(json), opaque)) ==
+    int32_t partition = o->topic == OUT_SEQUENCE ? 0 : RD_KAFKA_PARTITION_UA;
+    while ((err = p2p_envelope_produce_to(p->producer, p->out_topics[o->topic], partition, o->key,
+                                          &env, o->json, o->len, opaque)) ==
            RD_KAFKA_RESP_ERR__QUEUE_FULL)
         rd_kafka_poll(p->producer, 10);
     if (err)
-        p2p_log(P2P_ERROR, "produce_failed", "%s: %s", ce_type, rd_kafka_err2str(err));
+        p2p_log(P2P_ERROR, "produce_failed", "%s: %s", o->ce_type, rd_kafka_err2str(err));
     return err ? -1 : 0;
 }
 
-/* A command that could not be read (or is for another market) is answered
- * with a rejection the core never sees: it changes no state. The event goes
- * to the events topic of the family the input topic belongs to. */
-/* Bytes from a record we could not read may be anything: keep printable
- * ASCII only, so the rejection always encodes as JSON (a failure to encode
- * would abort the batch and stall the engine on this record forever). */
-static void printable(char *s)
+/* engine_step's output callback in the live loop: into the transaction. */
+static int produce_output(void *ctx, const struct engine_output *o)
 {
-    for (; *s; s++)
-        if (*s < ' ' || *s > '~')
-            *s = '?';
-}
-
-static void reject_unreadable(struct engine_process *p, int input, const struct command *cmd,
-                              const struct p2p_violation *why)
-{
-    static const enum command_kind family[INPUT_TOPIC_COUNT] = {
-        [IN_OFFERS] = CMD_OFFER_WITHDRAW, [IN_ORDERS] = CMD_ORDER_BUY,
-        [IN_PARTICIPANTS] = CMD_DEPOSIT, [IN_DELIVERIES] = CMD_DELIVERY_REPORT, [IN_TICKS] = CMD_TICK};
-    struct event *ev = &p->sink.events[p->sink.count++];
-    memset(ev, 0, sizeof *ev);
-    bool offer = input == IN_OFFERS && cmd->kind == CMD_OFFER_SUBMIT &&
-                 strcmp(why->code, "unknown_type") != 0;
-    ev->kind = offer ? EV_OFFER_REJECTED : EV_COMMAND_REJECTED;
-    if (offer) {
-        snprintf(ev->u.rejected.subject_id, ENGINE_ID_LEN, "%s", cmd->u.offer.offer_id);
-        snprintf(ev->u.rejected.actor_id, ENGINE_ID_LEN, "%s", cmd->u.offer.seller_id);
-    }
-    ev->u.rejected.reason = *why;
-    printable(ev->u.rejected.subject_id);
-    printable(ev->u.rejected.actor_id);
-    printable(ev->u.rejected.reason.code);
-    printable(ev->u.rejected.reason.field);
-    printable(ev->u.rejected.reason.message);
-    p->unreadable_family = input >= 0 ? family[input] : CMD_TICK;
-}
-
-int process_record(struct engine_process *p, const rd_kafka_message_t *m, bool live)
-{
-    struct p2p_envelope env;
-    struct command cmd;
-    struct p2p_violation why;
-    char market[65];
-    const char *topic = rd_kafka_topic_name(m->rkt);
-    memset(&cmd, 0, sizeof cmd);
-    memset(&why, 0, sizeof why);
-    market[0] = '\0';
-    p->commands++;
-    p->sink.count = 0;
-    p->sink.nquote_lines = 0;
-    int readable = 0;
-    if (p2p_envelope_read(m, &env))
-        p2p_violate(&why, "unknown_type", "ce_type",
-                    "the record lacks the CloudEvents headers ce_type and ce_id");
-    else if (command_decode(env.type, m->payload, m->len, &cmd, market, &why) == 0)
-        readable = 1;
-    if (readable && strcmp(market, p->cfg.market) != 0) {
-        p2p_violate(&why, "wrong_market", "market", "this engine runs market %s, not %s",
-                    p->cfg.market, market);
-        readable = 0;
-    }
-    int64_t at;
-    if (readable) {
-        engine_apply(&p->core, &cmd, &p->sink);
-        at = p->core.now_ms;
-    } else {
-        reject_unreadable(p, input_topic_of(p, topic), &cmd, &why);
-        /* the command's own time if readable, else the log's timestamp; never
-         * before engine time (which this rejection does not move) */
-        rd_kafka_timestamp_type_t tstype;
-        int64_t ts = rd_kafka_message_timestamp(m, &tstype);
-        at = cmd.issued_at_ms > 0 && cmd.issued_at_ms <= P2P_TIME_MAX_MS ? cmd.issued_at_ms
-                                                                         : (ts > 0 ? ts : 0);
-        if (at < p->core.now_ms)
-            at = p->core.now_ms;
-    }
-    int input = input_topic_of(p, topic);
-    if (input >= 0 && m->partition >= 0 && m->partition < ENGINE_MAX_PARTITIONS)
-        p->next_offset[input][m->partition] = m->offset + 1;
-    struct event_origin o;
-    memset(&o, 0, sizeof o);
-    /* An unreadable command's id: its ce_id header if that is an id, else
-     * its position in the log ("<topic>:<partition>:<offset>"), which names
-     * the cause just as well and is the same on every replay. */
-    if (cmd.command_id[0])
-        snprintf(o.command_id, sizeof o.command_id, "%s", cmd.command_id);
-    else if (p2p_id_valid(env.id, sizeof o.command_id - 1))
-        snprintf(o.command_id, sizeof o.command_id, "%s", env.id);
-    else
-        snprintf(o.command_id, sizeof o.command_id, "%s:%d:%lld", topic, (int)m->partition,
-                 (long long)m->offset);
-    snprintf(o.market, sizeof o.market, "%s", p->cfg.market); /* never echo an unchecked market */
-    snprintf(o.topic, sizeof o.topic, "%s", topic);
-    o.partition = m->partition;
-    o.offset = m->offset;
-    o.occurred_at_ms = at;
-    for (int k = 0; k < p->sink.count; k++) {
-        struct encoded_event enc;
-        snprintf(o.event_id, sizeof o.event_id, "%s/%d/%lld/%d", topic, (int)m->partition,
-                 (long long)m->offset, k);
-        if (event_encode(&p->core, &p->sink, &p->sink.events[k],
-                         readable ? cmd.kind : p->unreadable_family, &o, p->chain_hex, &enc)) {
-            p2p_log(P2P_ERROR, "encode_failed", "out of memory encoding an event");
-            return -1;
-        }
-        int rc = live ? produce(p, enc.topic, enc.ce_type, o.event_id, o.command_id, at, o.market,
-                                enc.json, NULL)
-                      : 0;
-        chain_advance(p, enc.json, strlen(enc.json));
-        free(enc.json);
-        if (rc)
-            return -1;
-        p->outputs++;
-    }
-    return 0;
+    return produce(ctx, o, NULL);
 }
 
 /* The sequence record of a batch: the inputs in the order they were applied. */
 static int produce_sequence(struct engine_process *p)
 {
-    json_t *inputs = json_array(), *topics = json_array();
-    for (int i = 0; i < INPUT_TOPIC_COUNT; i++)
-        json_array_append_new(topics, json_string(p->in_topics[i]));
-    for (int i = 0; i < p->nbatch; i++)
-        json_array_append_new(inputs, json_pack("[i, i, I]", p->batch[i].topic, p->batch[i].partition,
-                                                (json_int_t)p->batch[i].offset));
+    struct engine_output o;
     char id[160];
-    snprintf(id, sizeof id, "%s/%llu", p->cfg.engine_id, (unsigned long long)(p->batch_seq + 1));
-    json_t *root = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:s}", "event_id", id, "engine_id",
-                             p->cfg.engine_id, "batch", (json_int_t)(p->batch_seq + 1),
-                             "engine_time_ms", (json_int_t)p->core.now_ms, "topics", topics,
-                             "inputs", inputs, "prev_hash", p->chain_hex);
-    char *json = root ? json_dumps(root, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
-    json_decref(root);
+    char *json = engine_sequence_encode(p, p->batch_seq + 1, p->batch, p->nbatch, &o, id);
     if (!json)
         return -1;
-    int rc = produce(p, OUT_SEQUENCE, "energy.p2p.engine.sequence.v1", id, id, p->core.now_ms,
-                     p->cfg.market, json, p /* marks the delivery report */);
-    chain_advance(p, json, strlen(json));
+    int rc = produce(p, &o, p /* marks the delivery report */);
+    chain_advance(p, json, o.len);
     free(json);
     return rc;
 }
@@ -288,7 +141,10 @@ static int run_batch(struct engine_process *p)
             p2p_log(P2P_WARN, "consume_error", "%s", rd_kafka_message_errstr(m));
         } else if (t >= 0 && !failed) {
             p->batch[p->nbatch++] = (struct input_position){(uint8_t)t, m->partition, m->offset};
-            failed = process_record(p, m, true) != 0;
+            failed = engine_step(p, t, m, produce_output, p) != 0;
+            if (failed)
+                p2p_log(P2P_ERROR, "step_failed", "encoding or producing the events of %s/%d/%lld failed",
+                        rd_kafka_topic_name(m->rkt), (int)m->partition, (long long)m->offset);
         }
         rd_kafka_message_destroy(m);
         int64_t left = deadline - mono_ms();

@@ -52,14 +52,6 @@ struct engine_process {
 /* Which input topic a record came from, or -1. */
 int input_topic_of(const struct engine_process *p, const char *topic);
 
-/* Applies one input record: decodes it, applies it to the core and encodes
- * every resulting event, advancing the hash chain. With `produce`, the events
- * go to Kafka inside the open transaction. Returns -1 when producing failed. */
-int process_record(struct engine_process *p, const rd_kafka_message_t *m, bool produce);
-
-/* Advances the hash chain over one output's bytes. */
-void chain_advance(struct engine_process *p, const char *bytes, size_t len);
-
 /* Rebuilds the core from the newest snapshot plus the sequence log, so its
  * state matches the committed input offsets. Used at start and after an
  * aborted transaction. Returns 0 or -1. */

@@ -40,10 +40,17 @@ static json_t *line_json(const struct engine *e, uint32_t offer, int line, const
     return l;
 }
 
+/* The platform paying for an order's buyer, or JSON null. */
+static json_t *payer_json(const struct engine *e, const struct order_entry *o)
+{
+    return o->payer == ID_INDEX_NONE ? json_null() : json_string(pid(e, o->payer));
+}
+
 static void request_fields(json_t *root, const struct order_request *r, const char *buyer)
 {
     json_object_set_new(root, "order_id", json_string(r->order_id));
     json_object_set_new(root, "buyer_id", json_string(buyer));
+    json_object_set_new(root, "payer_id", r->payer_id[0] ? json_string(r->payer_id) : json_null());
     json_object_set_new(root, "quantity_wh", json_integer(r->quantity_wh));
     json_object_set_new(root, "window_start_ms", json_integer(r->window_start_ms));
     json_object_set_new(root, "window_end_ms", json_integer(r->window_end_ms));
@@ -90,6 +97,7 @@ static void fill_fields(const struct engine *e, uint32_t f, json_t *root)
     json_object_set_new(root, "offer_id", json_string(o->terms.offer_id));
     json_object_set_new(root, "seller_id", json_string(pid(e, fl->seller)));
     json_object_set_new(root, "buyer_id", json_string(pid(e, fl->buyer)));
+    json_object_set_new(root, "payer_id", payer_json(e, &e->orders[fl->order]));
     json_object_set_new(root, "quantity_wh", json_integer(fl->quantity_wh));
     json_object_set_new(root, "price_per_kwh", json_integer(fl->price_per_kwh));
     json_object_set_new(root, "amount", json_integer(fl->amount));
@@ -116,6 +124,7 @@ static const char *account_name(const struct engine *e, const struct posting *p,
     case ACCOUNT_ESCROW: snprintf(buf, n, "escrow:%s", e->orders[p->owner].id); break;
     case ACCOUNT_PLATFORM: snprintf(buf, n, "platform"); break;
     case ACCOUNT_EXTERNAL: snprintf(buf, n, "external"); break;
+    case ACCOUNT_RECEIVABLE: snprintf(buf, n, "receivable:%s", pid(e, p->owner)); break;
     }
     return buf;
 }
@@ -180,6 +189,7 @@ int event_encode(const struct engine *e, const struct event_sink *sink, const st
         if ((root = event_origin_json(origin))) {
             json_object_set_new(root, "order_id", json_string(o->id));
             json_object_set_new(root, "buyer_id", json_string(pid(e, o->buyer)));
+            json_object_set_new(root, "payer_id", payer_json(e, o));
             json_object_set_new(root, "released_wh", json_integer(ev->u.order_cancelled.released_wh));
             json_object_set_new(root, "refund", json_integer(ev->u.order_cancelled.refund));
             json_object_set_new(root, "cancel_fee", json_integer(ev->u.order_cancelled.cancel_fee));
@@ -209,6 +219,23 @@ int event_encode(const struct engine *e, const struct event_sink *sink, const st
             }
         }
         break;
+    case EV_ORDER_PAID: {
+        const struct order_entry *o = &e->orders[ev->u.order_paid.order];
+        out->topic = OUT_ORDER_EVENTS;
+        out->ce_type = "energy.p2p.order.paid.v1";
+        if ((root = event_origin_json(origin))) {
+            json_object_set_new(root, "order_id", json_string(o->id));
+            json_object_set_new(root, "buyer_id", json_string(pid(e, o->buyer)));
+            json_object_set_new(root, "payer_id", payer_json(e, o));
+            json_object_set_new(root, "amount", json_integer(ev->u.order_paid.amount));
+            json_object_set_new(root, "paid_total", json_integer(ev->u.order_paid.paid_total));
+            json_object_set_new(root, "outstanding", json_integer(ev->u.order_paid.outstanding));
+            json_object_set_new(root, "reference", ev->u.order_paid.reference[0]
+                                                       ? json_string(ev->u.order_paid.reference)
+                                                       : json_null());
+        }
+        break;
+    }
     case EV_FILL:
         out->topic = OUT_FILLS;
         out->ce_type = "energy.p2p.fill.v1";

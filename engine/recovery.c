@@ -22,6 +22,7 @@
 #include "common/p2p_kafka.h"
 #include "common/p2p_log.h"
 #include "engine/engine_process.h"
+#include "engine/engine_step.h"
 
 #define MAX_PARTITIONS ENGINE_MAX_PARTITIONS
 #define SNAPSHOT_FILE_MAGIC "P2PENG01"
@@ -121,36 +122,6 @@ static int snapshot_read(struct engine_process *p)
     return rc;
 }
 
-static void reset(struct engine_process *p)
-{
-    memset(p->chain, 0, sizeof p->chain);
-    sodium_bin2hex(p->chain_hex, sizeof p->chain_hex, p->chain, sizeof p->chain);
-    p->batch_seq = 0;
-    p->sequence_offset = -1;
-    for (int t = 0; t < INPUT_TOPIC_COUNT; t++)
-        for (int k = 0; k < MAX_PARTITIONS; k++)
-            p->next_offset[t][k] = -1;
-}
-
-/* Reads the input record at (topic, partition, offset) from its queue. */
-static rd_kafka_message_t *fetch(rd_kafka_queue_t *q, int64_t offset)
-{
-    for (;;) {
-        rd_kafka_message_t *m = rd_kafka_consume_queue(q, 10000);
-        if (!m || m->err) {
-            if (m)
-                rd_kafka_message_destroy(m);
-            return NULL;
-        }
-        if (m->offset == offset)
-            return m;
-        int64_t got = m->offset;
-        rd_kafka_message_destroy(m);
-        if (got > offset) /* the named record is not in the log: it was altered */
-            return NULL;
-    }
-}
-
 static int replay_record(struct engine_process *p, const rd_kafka_message_t *seq,
                          rd_kafka_queue_t *queues[INPUT_TOPIC_COUNT][MAX_PARTITIONS])
 {
@@ -174,7 +145,7 @@ static int replay_record(struct engine_process *p, const rd_kafka_message_t *seq
         int32_t part = (int32_t)json_integer_value(json_array_get(pos, 1));
         int64_t off = json_integer_value(json_array_get(pos, 2));
         rd_kafka_message_t *m = t >= 0 && part >= 0 && part < p->partitions[t]
-                                    ? fetch(queues[t][part], off)
+                                    ? engine_fetch_input(queues[t][part], off)
                                     : NULL;
         if (!m) {
             p2p_log(P2P_ERROR, "replay_failed", "input %s/%d/%lld named by the sequence is missing",
@@ -182,7 +153,7 @@ static int replay_record(struct engine_process *p, const rd_kafka_message_t *seq
             rc = -1;
             break;
         }
-        rc = process_record(p, m, false); /* also advances p->next_offset */
+        rc = engine_step(p, t, m, NULL, NULL); /* also advances p->next_offset */
         rd_kafka_message_destroy(m);
     }
     if (!rc && strcmp(prev, p->chain_hex) != 0) {
@@ -276,7 +247,7 @@ int engine_recover(struct engine_process *p)
         p2p_log(P2P_ERROR, "engine_create", "not enough memory for the configured capacities");
         return -1;
     }
-    reset(p);
+    engine_chain_reset(p);
     int loaded = snapshot_read(p);
     if (loaded == -2) {
         p2p_log(P2P_ERROR, "rules_changed",
@@ -292,7 +263,7 @@ int engine_recover(struct engine_process *p)
         engine_destroy(&p->core);
         if (engine_create(&p->core, &p->params, &p->cap))
             return -1;
-        reset(p);
+        engine_chain_reset(p);
     } else if (loaded > 0) {
         p2p_log(P2P_INFO, "snapshot_loaded", "%s at batch %llu", p->snapshot_path,
                 (unsigned long long)p->batch_seq);

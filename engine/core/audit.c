@@ -12,26 +12,41 @@
         snprintf(msg, len, __VA_ARGS__);           \
         free(reserved);                            \
         free(sold);                                \
+        free(owed);                                \
         return -1;                                 \
     } while (0)
 
+/* Money, precisely. Accounts: wallets W, escrow E, platform P, receivables R
+ * (one per paying platform; negative = owed to us) and external X.
+ *  1. Σ W + Σ E + P + Σ R + X = 0               (every entry balances)
+ *  2. X = -(deposits - withdrawals + payments)  (running totals kept apart)
+ *  so Σ W + Σ E + P = deposits - withdrawals + payments received
+ *                     + what the platforms still owe (-Σ R).
+ *  3. per payer: R = -Σ owed of the orders it pays for, and an order without
+ *     a payer owes and has paid nothing;
+ *  4. Σ paid over all orders = payments received; no order has paid < 0.
+ *  5. W, E, P >= 0; a participant that pays for no order has R = 0. */
 int engine_check_invariants(const struct engine *e, char *msg, size_t len)
 {
     int64_t *reserved = calloc(e->noffers + 1, sizeof *reserved);
     int64_t *sold = calloc(e->noffers + 1, sizeof *sold);
-    if (!reserved || !sold)
+    int64_t *owed = calloc(e->nparticipants + 1, sizeof *owed); /* Σ owed per payer */
+    if (!reserved || !sold || !owed)
         FAIL("out of memory");
-    int64_t total = e->platform_balance + e->external_balance;
-    if (e->platform_balance < 0 || e->external_balance > 0)
-        FAIL("platform %lld / external %lld out of sign", (long long)e->platform_balance,
-             (long long)e->external_balance);
+    int64_t total = e->platform_balance + e->external_balance, paid = 0;
+    if (e->platform_balance < 0)
+        FAIL("platform balance %lld is negative", (long long)e->platform_balance);
+    if (e->external_balance != -(e->deposited - e->withdrawn + e->payments_received))
+        FAIL("external %lld != -(deposits %lld - withdrawals %lld + payments %lld)",
+             (long long)e->external_balance, (long long)e->deposited, (long long)e->withdrawn,
+             (long long)e->payments_received);
     for (uint32_t i = 0; i < e->nparticipants; i++) {
         const struct participant *p = &e->participants[i];
         if (p->wallet < 0)
             FAIL("wallet of %s is negative: %lld", p->id, (long long)p->wallet);
         if (p->trust < 0 || p->trust > 10000)
             FAIL("trust of %s out of range: %d", p->id, p->trust);
-        total += p->wallet;
+        total += p->wallet + p->receivable;
     }
     for (uint32_t i = 0; i < e->norders; i++) {
         const struct order_entry *o = &e->orders[i];
@@ -51,7 +66,25 @@ int engine_check_invariants(const struct engine *e, char *msg, size_t len)
             FAIL("escrow of %s is %lld, its open lines hold %lld", o->id, (long long)o->escrow,
                  (long long)held);
         total += o->escrow;
+        if (o->paid < 0)
+            FAIL("order %s has paid %lld", o->id, (long long)o->paid);
+        if (o->payer == ID_INDEX_NONE && (o->owed != 0 || o->paid != 0))
+            FAIL("order %s has no payer but owes %lld, paid %lld", o->id, (long long)o->owed,
+                 (long long)o->paid);
+        if (o->payer != ID_INDEX_NONE) {
+            if (o->payer >= e->nparticipants)
+                FAIL("order %s names payer row %u of %u", o->id, o->payer, e->nparticipants);
+            owed[o->payer] += o->owed;
+        }
+        paid += o->paid;
     }
+    for (uint32_t i = 0; i < e->nparticipants; i++)
+        if (e->participants[i].receivable != -owed[i])
+            FAIL("receivable:%s is %lld but its orders owe %lld", e->participants[i].id,
+                 (long long)e->participants[i].receivable, (long long)owed[i]);
+    if (paid != e->payments_received)
+        FAIL("orders were paid %lld in all, payments received %lld", (long long)paid,
+             (long long)e->payments_received);
     if (total != 0)
         FAIL("money does not balance: the sum of all accounts is %lld", (long long)total);
     for (uint32_t i = 0; i < e->noffers; i++) {
@@ -67,17 +100,19 @@ int engine_check_invariants(const struct engine *e, char *msg, size_t len)
     }
     free(reserved);
     free(sold);
+    free(owed);
     return 0;
 }
 
 #define SNAPSHOT_MAGIC 0x50325053u /* "P2PS" */
-#define SNAPSHOT_VERSION 3u
+#define SNAPSHOT_VERSION 4u /* 4: receivables (payer orders, payments) */
 
 struct snapshot_header {
     uint32_t magic, version;
     uint32_t sizes[5]; /* struct sizes: a layout change invalidates the snapshot */
     struct engine_params params;
     int64_t now_ms, next_close_slot, platform_balance, external_balance, longest_offer_ms;
+    int64_t deposited, withdrawn, payments_received;
     uint64_t offer_seq;
     uint32_t nparticipants, noffers, norders, nfills, nslots, res_count;
 };
@@ -98,6 +133,9 @@ int engine_snapshot_save(const struct engine *e, engine_write_fn write, void *ct
     h.next_close_slot = e->next_close_slot;
     h.platform_balance = e->platform_balance;
     h.external_balance = e->external_balance;
+    h.deposited = e->deposited;
+    h.withdrawn = e->withdrawn;
+    h.payments_received = e->payments_received;
     h.longest_offer_ms = e->longest_offer_ms;
     h.offer_seq = e->offer_seq;
     h.nparticipants = e->nparticipants;
@@ -152,6 +190,9 @@ int engine_snapshot_load(struct engine *e, engine_read_fn read, void *ctx)
     e->next_close_slot = h.next_close_slot;
     e->platform_balance = h.platform_balance;
     e->external_balance = h.external_balance;
+    e->deposited = h.deposited;
+    e->withdrawn = h.withdrawn;
+    e->payments_received = h.payments_received;
     e->longest_offer_ms = h.longest_offer_ms;
     e->offer_seq = h.offer_seq;
     e->nparticipants = h.nparticipants;

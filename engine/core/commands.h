@@ -26,7 +26,9 @@ enum command_kind {
     CMD_METER_VERIFIED,  /* verified monthly production and data quality */
     CMD_DELIVERY_REPORT, /* DISCOM: energy delivered for one fill */
     CMD_TICK,            /* time passes: expire reservations and closed offers */
+    CMD_ORDER_PAYMENT,   /* the payer platform of an order paid (part of) what it owes */
 };
+#define CMD_KIND_COUNT (CMD_ORDER_PAYMENT + 1)
 
 struct order_request {
     char order_id[ENGINE_ID_LEN];
@@ -38,6 +40,10 @@ struct order_request {
     bool has_source;
     enum source_type source;
     bool allow_partial;
+    /* "" = the buyer pays from its wallet; else the id of the platform that
+     * pays for the buyer (a Beckn BAP): the order is charged to
+     * receivable:<payer_id> and every buyer-side refund goes back there. */
+    char payer_id[ENGINE_ID_LEN];
 };
 
 enum meter_quality { METER_LOW, METER_MEDIUM, METER_HIGH };
@@ -80,6 +86,12 @@ struct command {
             int64_t delivered_wh;
             int64_t curtailed_wh;
         } delivery;                    /* DELIVERY_REPORT */
+        struct {
+            char order_id[ENGINE_ID_LEN];
+            char payer_id[ENGINE_ID_LEN];
+            int64_t amount;            /* minor units, > 0 */
+            char reference[ENGINE_ID_LEN]; /* "" = none */
+        } payment;                     /* ORDER_PAYMENT */
     } u;
     /* ORDER_QUOTE/RESERVE/BUY only: with nlines > 0 the order buys exactly
      * these offers and quantities instead of being matched; its quantity and

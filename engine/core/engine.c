@@ -173,6 +173,7 @@ void journal_post(struct engine *e, struct journal_builder *j, enum account_kind
     case ACCOUNT_ESCROW: e->orders[owner].escrow += amount; break;
     case ACCOUNT_PLATFORM: e->platform_balance += amount; break;
     case ACCOUNT_EXTERNAL: e->external_balance += amount; break;
+    case ACCOUNT_RECEIVABLE: e->participants[owner].receivable += amount; break;
     }
     if (j->ev && j->ev->u.journal.npostings < ENGINE_MAX_POSTINGS) {
         struct posting *p = &j->ev->u.journal.postings[j->ev->u.journal.npostings++];
@@ -180,6 +181,18 @@ void journal_post(struct engine *e, struct journal_builder *j, enum account_kind
         p->owner = owner;
         p->amount = amount;
     }
+}
+
+void journal_post_buyer(struct engine *e, struct journal_builder *j, uint32_t order,
+                        int64_t amount)
+{
+    struct order_entry *o = &e->orders[order];
+    if (o->payer == ID_INDEX_NONE) {
+        journal_post(e, j, ACCOUNT_WALLET, o->buyer, amount);
+        return;
+    }
+    journal_post(e, j, ACCOUNT_RECEIVABLE, o->payer, amount);
+    o->owed -= amount;
 }
 
 /* ---- trust ------------------------------------------------------------ */
@@ -294,6 +307,7 @@ void engine_apply(struct engine *e, const struct command *c, struct event_sink *
     case CMD_PROFILE_UPDATE: profile_update(e, c, out); break;
     case CMD_METER_VERIFIED: meter_verified(e, c, out); break;
     case CMD_DELIVERY_REPORT: delivery_report(e, c, out); break;
+    case CMD_ORDER_PAYMENT: order_payment(e, c, out); break;
     case CMD_TICK: break;
     }
 }

@@ -46,6 +46,7 @@ struct participant {
     int32_t trust;
     bool meter_bonus_given;
     int64_t wallet;               /* available balance, minor units */
+    int64_t receivable;           /* receivable:<id> when it pays for buyers (<= 0: owes) */
     int64_t capacity_wh;          /* declared production per month */
     int64_t verified_wh;          /* verified from meter data; wins when set */
     struct month_commitment months[ENGINE_MONTHS_TRACKED];
@@ -71,6 +72,7 @@ enum order_status { ORDER_RESERVED, ORDER_CONFIRMED, ORDER_CANCELLED, ORDER_EXPI
 struct order_entry {
     char id[ENGINE_ID_LEN];
     uint32_t buyer;
+    uint32_t payer;        /* participant paying for the buyer; ID_INDEX_NONE = the buyer's wallet */
     uint8_t status;
     struct order_request req;
     int64_t reserved_at_ms;
@@ -80,6 +82,8 @@ struct order_entry {
     uint16_t nfills;
     uint16_t open_lines;   /* sold lines not yet settled or cancelled */
     int64_t escrow;        /* money held for this order */
+    int64_t owed;          /* payer orders: charged - refunded - paid (what the payer still owes) */
+    int64_t paid;          /* payer orders: paid by the payer so far */
 };
 
 enum fill_status { FILL_RESERVED, FILL_SOLD, FILL_RELEASED, FILL_CANCELLED, FILL_SETTLED };
@@ -126,7 +130,8 @@ struct engine {
     uint64_t offer_seq;
     int64_t longest_offer_ms; /* longest window ever listed: how far back matching looks */
     int64_t platform_balance;
-    int64_t external_balance; /* = -(deposits - withdrawals) */
+    int64_t external_balance; /* = -(deposits - withdrawals + payments) */
+    int64_t deposited, withdrawn, payments_received; /* running totals, for the audit */
     struct match_candidate *candidates; /* scratch for matching */
 };
 
@@ -163,7 +168,8 @@ int64_t money_cost(int64_t wh, int64_t price_per_kwh);
 int64_t money_rate(int64_t amount, int32_t basis_points);
 
 /* Checks every invariant (conservation of money and energy, bounds, trust
- * range, reservation states). Returns 0, or -1 with the first violation in msg. */
+ * range, reservation states, what paying platforms owe). Returns 0, or -1
+ * with the first violation in msg. */
 int engine_check_invariants(const struct engine *e, char *msg, size_t len);
 
 /* Snapshot: the state as bytes, through the caller's writer/reader (the core

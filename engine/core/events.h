@@ -34,13 +34,17 @@ enum event_kind {
     EV_JOURNAL_ENTRY,       /* journal: balanced postings between accounts */
     EV_PARTICIPANT_UPDATED, /* participant: capacity, verified production, limit */
     EV_COMMAND_REJECTED,    /* rejected: any other refused command; nothing changed */
+    EV_ORDER_PAID,          /* order_paid: the payer platform paid part of what it owes */
 };
+#define EV_KIND_COUNT (EV_ORDER_PAID + 1)
 
-enum account_kind { ACCOUNT_WALLET, ACCOUNT_ESCROW, ACCOUNT_PLATFORM, ACCOUNT_EXTERNAL };
+/* receivable:<payer> is what a paying platform owes (negative) or is owed
+ * back (positive); its owner is the payer's participant index. */
+enum account_kind { ACCOUNT_WALLET, ACCOUNT_ESCROW, ACCOUNT_PLATFORM, ACCOUNT_EXTERNAL, ACCOUNT_RECEIVABLE };
 
 struct posting {
     enum account_kind account;
-    uint32_t owner;  /* participant (wallet) or order (escrow) index; unused otherwise */
+    uint32_t owner;  /* participant (wallet, receivable) or order (escrow) index; else unused */
     int64_t amount;  /* signed minor units; the postings of an entry sum to zero */
 };
 
@@ -113,6 +117,13 @@ struct event {
         struct {
             uint32_t participant;
         } participant;
+        struct {
+            uint32_t order;
+            int64_t amount;
+            int64_t paid_total;  /* paid for this order so far, this payment included */
+            int64_t outstanding; /* still owed for it afterwards (negative: owed back) */
+            char reference[ENGINE_ID_LEN];
+        } order_paid;
     } u;
 };
 

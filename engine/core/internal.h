@@ -34,6 +34,11 @@ void journal_begin(struct engine *e, struct event_sink *out, struct journal_buil
 void journal_post(struct engine *e, struct journal_builder *j, enum account_kind account,
                   uint32_t owner, int64_t amount);
 
+/* Posts a buyer-side amount of order `order`: to the buyer's wallet, or for
+ * an order with a payer to receivable:<payer> (and the order's owed). */
+void journal_post_buyer(struct engine *e, struct journal_builder *j, uint32_t order,
+                        int64_t amount);
+
 /* Trust: moves a participant's score (clamped) and emits EV_TRUST_CHANGED. */
 void trust_adjust(struct engine *e, struct event_sink *out, uint32_t participant, int32_t delta,
                   const char *reason, const char *ref_id);
@@ -71,6 +76,7 @@ void settle_if_done(struct engine *e, struct event_sink *out, uint32_t order);
 uint32_t fill_find(const struct engine *e, const char *fill_id);
 void delivery_report(struct engine *e, const struct command *c, struct event_sink *out);
 void money_command(struct engine *e, const struct command *c, struct event_sink *out);
+void order_payment(struct engine *e, const struct command *c, struct event_sink *out);
 void profile_update(struct engine *e, const struct command *c, struct event_sink *out);
 void meter_verified(struct engine *e, const struct command *c, struct event_sink *out);
 

@@ -1,13 +1,23 @@
 /* Orders (product.md §4–§6): the Beckn steps quote (select), reserve (init)
  * and confirm, the one-step buy, reservation expiry, and cancellation by the
  * buyer (whole order) or the seller (one line). Money moves only through the
- * journal: wallet -> escrow at confirm, escrow -> wallets/platform on cancel. */
+ * journal: wallet -> escrow at confirm, escrow -> wallets/platform on cancel.
+ * An order with a payer (a Beckn platform paying for its buyer) is charged to
+ * receivable:<payer> instead of the buyer's wallet, and every buyer-side
+ * refund goes back there (journal_post_buyer). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/p2p_json.h"
 #include "engine/core/internal.h"
+
+static int payer_check(const struct order_request *r, struct p2p_violation *v)
+{
+    if (r->payer_id[0] && !p2p_id_valid(r->payer_id, ENGINE_ID_LEN - 1))
+        return p2p_violate(v, "invalid_field", "payer_id", "payer_id is not a valid id");
+    return 0;
+}
 
 static int id_check(const struct order_request *r, struct p2p_violation *v)
 {
@@ -16,7 +26,7 @@ static int id_check(const struct order_request *r, struct p2p_violation *v)
                            "order_id must be 1 to %d letters, digits or . _ : @ -", ORDER_ID_MAX);
     if (!p2p_id_valid(r->buyer_id, ENGINE_ID_LEN - 1))
         return p2p_violate(v, "invalid_field", "buyer_id", "buyer_id is not a valid id");
-    return 0;
+    return payer_check(r, v);
 }
 
 static int request_check(const struct engine *e, const struct order_request *r,
@@ -27,6 +37,8 @@ static int request_check(const struct engine *e, const struct order_request *r,
                            "order_id must be 1 to %d letters, digits or . _ : @ -", ORDER_ID_MAX);
     if (!p2p_id_valid(r->buyer_id, ENGINE_ID_LEN - 1))
         return p2p_violate(v, "invalid_field", "buyer_id", "buyer_id is not a valid id");
+    if (payer_check(r, v))
+        return -1;
     if (r->quantity_wh < 1 || r->quantity_wh > OFFER_MAX_WH)
         return p2p_violate(v, "invalid_field", "quantity_wh",
                            "quantity_wh must be between 1 and %d Wh", OFFER_MAX_WH);
@@ -80,8 +92,8 @@ static bool confirm_now(struct engine *e, uint32_t i, struct event_sink *out)
     struct order_entry *o = &e->orders[i];
     int64_t wh, amount, fee;
     fill_totals(e, o, &wh, &amount, &fee);
-    if (e->participants[o->buyer].wallet < amount + fee)
-        return false;
+    if (o->payer == ID_INDEX_NONE && e->participants[o->buyer].wallet < amount + fee)
+        return false; /* a payer's platform is billed: no funds check */
     for (uint32_t f = o->first_fill; f < o->first_fill + o->nfills; f++) {
         struct fill_entry *fl = &e->fills[f];
         struct offer_entry *of = &e->offers[fl->offer];
@@ -92,7 +104,7 @@ static bool confirm_now(struct engine *e, uint32_t i, struct event_sink *out)
     }
     struct journal_builder j;
     journal_begin(e, out, &j, "order_confirmed", o->id);
-    journal_post(e, &j, ACCOUNT_WALLET, o->buyer, -(amount + fee));
+    journal_post_buyer(e, &j, i, -(amount + fee));
     journal_post(e, &j, ACCOUNT_ESCROW, i, amount + fee);
     o->status = ORDER_CONFIRMED;
     o->confirmed_at_ms = e->now_ms;
@@ -145,12 +157,16 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
     /* A refused or quoted order changes nothing: a new buyer is only created
      * once an order is placed. */
     uint32_t buyer = engine_find_participant(e, r->buyer_id);
+    bool has_payer = r->payer_id[0] != '\0';
+    uint32_t new_participants =
+        (buyer == ID_INDEX_NONE) + (has_payer && strcmp(r->payer_id, r->buyer_id) != 0 &&
+                                    engine_find_participant(e, r->payer_id) == ID_INDEX_NONE);
     if ((named ? id_check(r, &why) : request_check(e, r, &why)) == 0) {
         if (c->kind != CMD_ORDER_QUOTE && id_index_find(&e->order_ix, r->order_id) != ID_INDEX_NONE)
             p2p_violate(&why, "duplicate_id", "order_id", "order %s exists already", r->order_id);
         else if (c->kind != CMD_ORDER_QUOTE &&
                  (e->norders >= e->cap.orders || e->nfills + ENGINE_MAX_LINES > e->cap.fills ||
-                  (buyer == ID_INDEX_NONE && e->nparticipants >= e->cap.participants)))
+                  e->nparticipants + new_participants > e->cap.participants))
             p2p_violate(&why, "capacity", "order_id", "the market cannot take more orders now");
     }
     if (why.code[0]) {
@@ -203,7 +219,7 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
         return;
     }
     int64_t wallet = buyer != ID_INDEX_NONE ? e->participants[buyer].wallet : 0;
-    if (c->kind == CMD_ORDER_BUY && wallet < amount + fee) {
+    if (c->kind == CMD_ORDER_BUY && !has_payer && wallet < amount + fee) {
         /* one-step buy: nothing is held when it cannot be paid */
         struct p2p_violation funds;
         p2p_violate(&funds, "insufficient_funds", "wallet",
@@ -218,6 +234,7 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
     memset(o, 0, sizeof *o);
     memcpy(o->id, r->order_id, strlen(r->order_id) + 1);
     o->buyer = buyer;
+    o->payer = has_payer ? participant_get(e, r->payer_id) : ID_INDEX_NONE;
     o->req = *r;
     o->status = ORDER_RESERVED;
     o->reserved_at_ms = e->now_ms;
@@ -361,7 +378,7 @@ void order_cancel(struct engine *e, const struct command *c, struct event_sink *
             struct journal_builder j;
             journal_begin(e, out, &j, "order_cancelled", engine_fill_id(e, f, ref));
             journal_post(e, &j, ACCOUNT_ESCROW, i, -(fl->amount + fl->fee));
-            journal_post(e, &j, ACCOUNT_WALLET, o->buyer, fl->amount + fl->fee - cancel_fee);
+            journal_post_buyer(e, &j, i, fl->amount + fl->fee - cancel_fee);
             journal_post(e, &j, ACCOUNT_WALLET, fl->seller, seller_share);
             journal_post(e, &j, ACCOUNT_PLATFORM, 0, cancel_fee - seller_share);
             fl->status = FILL_CANCELLED;
@@ -432,7 +449,7 @@ void sale_cancel(struct engine *e, const struct command *c, struct event_sink *o
     struct journal_builder j;
     journal_begin(e, out, &j, "sale_cancelled", id);
     journal_post(e, &j, ACCOUNT_ESCROW, fl->order, -(fl->amount + fl->fee));
-    journal_post(e, &j, ACCOUNT_WALLET, fl->buyer, fl->amount + fl->fee + penalty);
+    journal_post_buyer(e, &j, fl->order, fl->amount + fl->fee + penalty);
     journal_post(e, &j, ACCOUNT_WALLET, fl->seller, -penalty);
     fl->status = FILL_CANCELLED;
     struct offer_entry *of = &e->offers[fl->offer];

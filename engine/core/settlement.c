@@ -1,7 +1,8 @@
 /* After the trade: DISCOM delivery reports pay sellers for what was delivered
  * and refund buyers for the rest (product.md §8), trust follows delivery
- * (§7); plus deposits and withdrawals, declared capacity and verified meter
- * data. A fill is settled once: a second report changes nothing. */
+ * (§7); plus deposits and withdrawals, payments by the platforms that pay
+ * for their buyers (receivables), declared capacity and verified meter data.
+ * A fill is settled once: a second report changes nothing. */
 #include <stdio.h>
 #include <string.h>
 
@@ -51,7 +52,7 @@ void delivery_report(struct engine *e, const struct command *c, struct event_sin
     journal_post(e, &j, ACCOUNT_ESCROW, fl->order, -(fl->amount + fl->fee));
     journal_post(e, &j, ACCOUNT_WALLET, fl->seller, paid);
     journal_post(e, &j, ACCOUNT_PLATFORM, 0, platform_fee);
-    journal_post(e, &j, ACCOUNT_WALLET, fl->buyer, refund);
+    journal_post_buyer(e, &j, fl->order, refund);
     if (expected > 0) {
         if (delivered >= expected)
             trust_adjust(e, out, fl->seller, e->p.trust_success_bonus, "delivery_full", id);
@@ -97,6 +98,58 @@ void money_command(struct engine *e, const struct command *c, struct event_sink 
                   c->u.money.reference[0] ? c->u.money.reference : c->command_id);
     journal_post(e, &j, ACCOUNT_EXTERNAL, 0, deposit ? -amount : amount);
     journal_post(e, &j, ACCOUNT_WALLET, p, deposit ? amount : -amount);
+    *(deposit ? &e->deposited : &e->withdrawn) += amount;
+}
+
+/* Whether an order's reservation ever became a sale: its lines were sold
+ * (and may since be settled or cancelled), not merely reserved or released. */
+static bool was_confirmed(const struct engine *e, const struct order_entry *o)
+{
+    if (o->nfills == 0)
+        return false;
+    uint8_t s = e->fills[o->first_fill].status;
+    return s != FILL_RESERVED && s != FILL_RELEASED;
+}
+
+void order_payment(struct engine *e, const struct command *c, struct event_sink *out)
+{
+    const char *id = c->u.payment.order_id, *payer = c->u.payment.payer_id;
+    int64_t amount = c->u.payment.amount;
+    uint32_t i = engine_find_order(e, id);
+    const struct order_entry *o = i == ID_INDEX_NONE ? NULL : &e->orders[i];
+    char msg[160];
+    if (amount < 1 || amount > MONEY_MAX) {
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "invalid_field", "amount",
+               "amount must be a positive number of minor units, at most 10^12");
+    } else if (!o) {
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "not_found", "order_id", "no such order");
+    } else if (o->payer == ID_INDEX_NONE) {
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "no_payer", "payer_id",
+               "this order is paid from the buyer's wallet, not by a platform");
+    } else if (strcmp(e->participants[o->payer].id, payer) != 0) {
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "wrong_payer", "payer_id",
+               "another platform pays for this order");
+    } else if (!was_confirmed(e, o)) {
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "not_confirmed", "order_id",
+               "the order was never confirmed: nothing is owed for it");
+    } else if (amount > o->owed) {
+        snprintf(msg, sizeof msg, "the amount exceeds what is still owed for this order (%lld)",
+                 (long long)(o->owed > 0 ? o->owed : 0));
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "exceeds_outstanding", "amount", msg);
+    } else {
+        struct journal_builder j;
+        journal_begin(e, out, &j, "receivable_paid", id);
+        journal_post(e, &j, ACCOUNT_EXTERNAL, 0, -amount);
+        journal_post_buyer(e, &j, i, amount);
+        e->orders[i].paid += amount;
+        e->payments_received += amount;
+        struct event *ev = emit(out, EV_ORDER_PAID);
+        ev->u.order_paid.order = i;
+        ev->u.order_paid.amount = amount;
+        ev->u.order_paid.paid_total = e->orders[i].paid;
+        ev->u.order_paid.outstanding = e->orders[i].owed;
+        memcpy(ev->u.order_paid.reference, c->u.payment.reference, sizeof ev->u.order_paid.reference);
+    }
 }
 
 void profile_update(struct engine *e, const struct command *c, struct event_sink *out)

@@ -85,14 +85,14 @@ static inline void fx_check_books(const struct engine *e, const struct event_sin
         const struct participant *p = &e->participants[i];
         ck_assert_msg(p->wallet >= 0, "wallet of %s is %lld", p->id, (long long)p->wallet);
         ck_assert_msg(p->trust >= 0 && p->trust <= 10000, "trust of %s is %d", p->id, p->trust);
-        sum += p->wallet;
+        sum += p->wallet + p->receivable; /* receivable:<payer>, either sign */
     }
     for (uint32_t i = 0; i < e->norders; i++) {
         ck_assert_msg(e->orders[i].escrow >= 0, "escrow of %s is %lld", e->orders[i].id,
                       (long long)e->orders[i].escrow);
         sum += e->orders[i].escrow;
     }
-    ck_assert_msg(sum == 0, "money not conserved: wallets + escrow + platform + external = %lld",
+    ck_assert_msg(sum == 0, "money not conserved: wallets + receivables + escrow + platform + external = %lld",
                   (long long)sum);
     for (uint32_t i = 0; i < e->noffers; i++) {
         const struct offer_entry *o = &e->offers[i];

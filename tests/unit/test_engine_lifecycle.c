@@ -351,12 +351,19 @@ static bool same_event(const struct event *a, const struct event *b)
         for (int32_t i = 0; i < a->u.journal.npostings && i < ENGINE_MAX_POSTINGS; i++) {
             const struct posting *x = &a->u.journal.postings[i], *y = &b->u.journal.postings[i];
             if (x->account != y->account || x->amount != y->amount ||
-                ((x->account == ACCOUNT_WALLET || x->account == ACCOUNT_ESCROW) && x->owner != y->owner))
+                ((x->account == ACCOUNT_WALLET || x->account == ACCOUNT_ESCROW ||
+                  x->account == ACCOUNT_RECEIVABLE) && x->owner != y->owner))
                 return false;
         }
         return true;
     case EV_PARTICIPANT_UPDATED:
         return a->u.participant.participant == b->u.participant.participant;
+    case EV_ORDER_PAID:
+        return a->u.order_paid.order == b->u.order_paid.order &&
+               a->u.order_paid.amount == b->u.order_paid.amount &&
+               a->u.order_paid.paid_total == b->u.order_paid.paid_total &&
+               a->u.order_paid.outstanding == b->u.order_paid.outstanding &&
+               strcmp(a->u.order_paid.reference, b->u.order_paid.reference) == 0;
     }
     return false;
 }

@@ -33,7 +33,40 @@ struct run {
     uint64_t hash;
     uint64_t seed;
     uint64_t ncommands;
+    /* money that came in or went out, added up from the events alone */
+    int64_t deposits, withdrawals, payments, paid_events;
+    uint64_t npaid, npayment_refusals;
 };
+
+/* Adds up, from this command's events only, the money crossing the
+ * platform's boundary; checked against the engine's balances later. */
+static void tally(struct run *r, const struct command *c)
+{
+    for (int32_t k = 0; k < r->sink.count; k++) {
+        const struct event *ev = &r->sink.events[k];
+        if (ev->kind == EV_ORDER_PAID) {
+            r->paid_events += ev->u.order_paid.amount;
+            r->npaid++;
+        }
+        if (ev->kind == EV_COMMAND_REJECTED && c->kind == CMD_ORDER_PAYMENT)
+            r->npayment_refusals++;
+        if (ev->kind != EV_JOURNAL_ENTRY)
+            continue;
+        for (int32_t p = 0; p < ev->u.journal.npostings; p++) {
+            const struct posting *po = &ev->u.journal.postings[p];
+            if (po->account != ACCOUNT_EXTERNAL)
+                continue;
+            if (strcmp(ev->u.journal.reason, "deposit") == 0)
+                r->deposits -= po->amount;
+            else if (strcmp(ev->u.journal.reason, "withdrawal") == 0)
+                r->withdrawals += po->amount;
+            else if (strcmp(ev->u.journal.reason, "receivable_paid") == 0)
+                r->payments -= po->amount;
+            else
+                ck_abort_msg("external posted by a %s entry", ev->u.journal.reason);
+        }
+    }
+}
 
 static void run_start(struct run *r, uint64_t seed, uint64_t commands)
 {
@@ -65,6 +98,7 @@ static void apply(struct run *r, const struct command *c)
     r->sink.nquote_lines = 0;
     engine_apply(&r->e, c, &r->sink);
     r->hash = workload_hash_events(r->hash, &r->e, &r->sink);
+    tally(r, c);
     r->ncommands++;
 }
 
@@ -102,6 +136,13 @@ static void check_command(const struct run *r, const struct command *c)
                   WHERE "invariant broken after command kind %d (%s): %s", AT(r), c->kind,
                   c->command_id, msg);
     CHECK(r->sink.count < r->sink.capacity, WHERE "the sink filled up", AT(r));
+    CHECK(e->external_balance == -(r->deposits - r->withdrawals + r->payments),
+          WHERE "external %lld, but the events add up to deposits %lld - withdrawals %lld + "
+                "payments %lld", AT(r), (long long)e->external_balance, (long long)r->deposits,
+          (long long)r->withdrawals, (long long)r->payments);
+    CHECK(r->paid_events == r->payments,
+          WHERE "order.paid events total %lld, receivable_paid entries %lld", AT(r),
+          (long long)r->paid_events, (long long)r->payments);
     for (uint32_t i = 0; i < e->nparticipants; i++)
         CHECK(e->participants[i].trust >= 0 && e->participants[i].trust <= 10000,
                       WHERE "trust of %s is %d", AT(r), e->participants[i].id, e->participants[i].trust);
@@ -132,15 +173,23 @@ static void check_tables(const struct run *r)
     /* money: every account, added up, is zero; nothing negative */
     int64_t sum = e->platform_balance + e->external_balance;
     CHECK(e->platform_balance >= 0 && e->external_balance <= 0, WHERE "platform/external sign", AT(r));
+    int64_t receivables = 0, owed = 0;
     for (uint32_t i = 0; i < e->nparticipants; i++) {
         CHECK(e->participants[i].wallet >= 0, WHERE "wallet of %s negative", AT(r), e->participants[i].id);
-        sum += e->participants[i].wallet;
+        /* only the workload's paying platforms ("bap<k>.example") have receivables */
+        CHECK(e->participants[i].receivable == 0 || strncmp(e->participants[i].id, "bap", 3) == 0,
+              WHERE "%s is no payer but has a receivable", AT(r), e->participants[i].id);
+        sum += e->participants[i].wallet + e->participants[i].receivable;
+        receivables += e->participants[i].receivable;
     }
     for (uint32_t i = 0; i < e->norders; i++) {
         CHECK(e->orders[i].escrow >= 0, WHERE "escrow of %s negative", AT(r), e->orders[i].id);
         sum += e->orders[i].escrow;
+        owed += e->orders[i].owed;
     }
     CHECK(sum == 0, WHERE "money not conserved: %lld", AT(r), (long long)sum);
+    CHECK(receivables == -owed, WHERE "receivables %lld, orders owe %lld", AT(r),
+          (long long)receivables, (long long)owed);
 
     /* energy: per offer, the lines that hold energy never exceed the offer */
     int64_t *held = calloc(e->noffers + 1, sizeof *held);
@@ -240,13 +289,17 @@ static void property_run(uint64_t seed)
 
     /* Coverage: the stream really exercised the whole life cycle. */
     const uint64_t *kinds = workload_kind_counts(r.w);
-    for (int k = 0; k <= CMD_TICK; k++)
+    for (int k = 0; k < CMD_KIND_COUNT; k++)
         CHECK(kinds[k] > 0, "seed %llu: no command of kind %d was generated", (unsigned long long)seed, k);
     uint32_t status_n[ORDER_SETTLED + 1] = {0};
     for (uint32_t i = 0; i < r.e.norders; i++)
         status_n[r.e.orders[i].status]++;
     for (int s = ORDER_CONFIRMED; s <= ORDER_SETTLED; s++)
         CHECK(status_n[s] > 0, "seed %llu: no order ended in state %d", (unsigned long long)seed, s);
+    CHECK(r.npaid > 0 && r.npayment_refusals > 0,
+          "seed %llu: %llu payments accepted, %llu refused: the stream must have both",
+          (unsigned long long)seed, (unsigned long long)r.npaid,
+          (unsigned long long)r.npayment_refusals);
 
     /* Time passes beyond every reservation: each is confirmed, cancelled or expired. */
     int64_t t = r.e.now_ms + r.e.p.reservation_ttl_ms + 60000;
@@ -321,10 +374,18 @@ static void property_run(uint64_t seed)
                       "seed %llu: order %s not final (%d)", (unsigned long long)seed, o->id, o->status);
         CHECK(o->escrow == 0, "seed %llu: order %s keeps escrow", (unsigned long long)seed, o->id);
     }
-    for (uint32_t i = 0; i < r.e.nparticipants; i++)
+    int64_t platforms_owe = 0;
+    for (uint32_t i = 0; i < r.e.nparticipants; i++) {
         wallets += r.e.participants[i].wallet;
-    CHECK(wallets == -r.e.external_balance, "seed %llu: wallets+platform %lld != deposits-withdrawals %lld",
-                  (unsigned long long)seed, (long long)wallets, (long long)-r.e.external_balance);
+        platforms_owe -= r.e.participants[i].receivable;
+    }
+    /* what is on the platform came in from outside, or is still owed by the
+     * platforms paying for their buyers */
+    CHECK(wallets == r.deposits - r.withdrawals + r.payments + platforms_owe,
+          "seed %llu: wallets+platform %lld != deposits %lld - withdrawals %lld + payments %lld + "
+          "owed by platforms %lld", (unsigned long long)seed, (long long)wallets,
+          (long long)r.deposits, (long long)r.withdrawals, (long long)r.payments,
+          (long long)platforms_owe);
     run_stop(&r);
 }
 
