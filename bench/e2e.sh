@@ -5,7 +5,7 @@
 # runs bench/e2e_load.c (open loop: POST /api/buy at a fixed rate, latency until
 # the order is visible in GET /api/orders/{id}) and cleans up. The last line of
 # output is the load generator's JSON summary.
-#   --short         CI mode: 50 orders/s for 4 s
+#   --short         CI mode: 50 orders/s for 4 s (or P2P_BENCH_SHORT=1)
 #   other options   passed to p2p-bench-e2e-load (--rate, --seconds, --connections, ...)
 # Environment: BENCH_BUILD (default build-release), BENCH_HTTP_THREADS (320: a
 # request waiting for its decision holds a gateway thread).
@@ -15,8 +15,8 @@ ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 BUILD=${BENCH_BUILD:-$ROOT/build-release}
 
 load_args=()
-if [ "${1:-}" = --short ]; then
-  shift
+if [ "${1:-}" = --short ] || [ "${P2P_BENCH_SHORT:-0}" = 1 ]; then
+  [ "${1:-}" = --short ] && shift
   load_args=(--rate 50 --seconds 4 --buyers 20 --connections 16)
 fi
 load_args+=("$@")
