@@ -426,8 +426,8 @@ int main(int argc, char **argv)
            "\"unfinished\":%ld,\"p50_ms\":%.1f,\"p99_ms\":%.1f,\"p999_ms\":%.1f,\"max_ms\":%.1f,"
            "\"decision_p50_ms\":%.1f,\"decision_p99_ms\":%.1f,\"elapsed_s\":%.1f,"
            "\"completed_per_s\":%.1f}\n",
-           opt.rate, opt.seconds, total, decided, completed, errors, unfinished, p50, p99, p999, max, d50,
-           d99, elapsed / 1000.0, completed / (opt.seconds));
+           opt.rate, opt.seconds, total, decided, completed, errors, unfinished, p50, p99, p999,
+           max, d50, d99, elapsed / 1000.0, completed / (opt.seconds));
     curl_multi_cleanup(multi);
     free(due.items);
     free(ready);

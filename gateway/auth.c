@@ -46,7 +46,8 @@ int auth_require_operator(struct mg_connection *c)
         return http_reply_error(c, 403, "forbidden", NULL, "operator endpoints are disabled");
     const char *header = mg_get_header(c, "Authorization");
     static const char scheme[] = "Bearer ";
-    if (!header || strncasecmp(header, scheme, sizeof scheme - 1) != 0) /* the scheme is case-insensitive */
+    /* The scheme is case-insensitive (RFC 9110). */
+    if (!header || strncasecmp(header, scheme, sizeof scheme - 1) != 0)
         return http_reply_error(c, 401, "unauthenticated", "Authorization",
                                 "operator endpoints need Authorization: Bearer <operator token>");
     const char *presented = header + sizeof scheme - 1;

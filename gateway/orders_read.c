@@ -201,7 +201,9 @@ static int get_order(struct mg_connection *c, const struct p2p_config *cfg, cons
                      const char *id)
 {
     const char *params[2] = {id, user};
-    PGresult *r = query(c, "select " ORDER_COLUMNS " from orders where order_id = $1 and buyer_id = $2",
+    PGresult *r = query(c,
+                        "select " ORDER_COLUMNS
+                        " from orders where order_id = $1 and buyer_id = $2",
                         2, params);
     if (!r)
         return 503;
@@ -283,7 +285,8 @@ int commands_api(struct mg_connection *c, void *cbdata)
         snprintf(issuer, sizeof issuer, "%s", OPERATOR_ISSUER);
     int mine = idempotency_issued_by(id, issuer);
     if (mine < 0)
-        return http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL is unavailable, retry later");
+        return http_reply_error(c, 503, "unavailable", NULL,
+                                "PostgreSQL is unavailable, retry later");
     if (!mine)
         return http_reply_error(c, 404, "not_found", "command_id", "you issued no command %s", id);
     const char *params[1] = {id};
