@@ -5,11 +5,13 @@ endpoint's happy path with the engine's decision in the answer, another user's
 resource (404), invalid input (400 naming the field, nothing on Kafka), the
 Idempotency-Key (same answer, one command; another body 422), the operator
 token (403 when disabled, 401 when wrong), demo starting balances, and
-GET /api/commands/{id} for the issuer only."""
+GET /api/commands/{id} for the issuer only, and a DISCOM delivery report
+(produced to Kafka as the DISCOM would) in GET /api/orders/{id}."""
 import os
 import sys
 import threading
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -320,6 +322,33 @@ def read_checks(h, bought, conf):
                  "command_id", "carol reads bob's command")
 
 
+def delivery_checks(h, w, conf):
+    """The DISCOM's report of a delivered line (a third party's Kafka input:
+    produced here) shows in GET /api/orders/{id}."""
+    prod = H.CommandProducer()
+    P = "energy.p2p."
+    after = w["end_ms"] + 60000  # engine time past the delivery window
+    prod.produce_sync(h.topic("ticks"), {"command_id": str(uuid.uuid4()), "issued_at_ms": after,
+                                          "market": H.MARKET},
+                      ce_type=P + "clock.tick.v1", time_ms=after)
+    line = conf["lines"][0]
+    report = {"command_id": str(uuid.uuid4()), "issued_at_ms": after + 1000, "market": H.MARKET,
+              "fill_id": line["fill_id"], "delivered_wh": line["quantity_wh"]}
+    H.validate(P + "delivery.report.v1", report)
+    prod.produce_sync(h.topic("deliveries"), report, ce_type=P + "delivery.report.v1",
+                      time_ms=after + 1000)
+
+    def delivered():
+        st, doc = h.http("GET", "/api/orders/" + conf["order_id"], None, BOB)
+        check(st == 200, "GET order -> %d %r" % (st, doc))
+        got = [l for l in doc["lines"] if l["fill_id"] == line["fill_id"]][0]
+        return got if got["delivery"] else None
+    got = H.wait_until(delivered, 30, what="the delivery result in GET /api/orders/{id}")
+    check(got["delivery"]["delivered_wh"] == line["quantity_wh"]
+          and got["delivery"]["curtailed_wh"] == 0 and got["delivery"]["seller_paid"] > 0,
+          "delivered line %r" % got)
+
+
 def demo_checks(h, w):
     # demo mode: the first command of a user brings the starting balance, once
     demo = h.start_gateway(dev_auth=True, primary=False, log_name="gateway-demo",
@@ -378,6 +407,7 @@ def main():
         retry_checks(h, w)
         demo_checks(h, w)
         read_checks(h, bought, conf)
+        delivery_checks(h, w, conf)
         pending_checks(h, w)
         check(h.gateway.alive(), "the gateway died")
     print("ok")
