@@ -8,7 +8,7 @@
 #   --short         CI mode: 50 orders/s for 4 s (or P2P_BENCH_SHORT=1)
 #   other options   passed to p2p-bench-e2e-load (--rate, --seconds, --connections, ...)
 # Environment: BENCH_BUILD (default build-release), BENCH_HTTP_THREADS (320: a
-# request waiting for its decision holds a gateway thread).
+# request waiting for its decision holds a gateway thread), BENCH_PG_POOL_SIZE (48).
 set -euo pipefail
 ROOT=${ROOT:-$(cd "$(dirname "$0")/.." && pwd)}
 . "$ROOT/scripts/lib.sh"
@@ -54,6 +54,7 @@ export PG_CONNINFO="$pg dbname=$db" P2P_TOPIC_PREFIX="$prefix" P2P_ENGINE_ID="en
   P2P_PROJECTOR_ID="projector-$run" P2P_MIGRATIONS_DIR="$ROOT/projections/migrations" \
   P2P_HTTP_PORT="$port" P2P_HTTP_HOST=127.0.0.1 P2P_DEV_AUTH=1 P2P_OPERATOR_TOKEN="$token" \
   P2P_DECISION_WAIT_MS=10000 P2P_HTTP_THREADS="${BENCH_HTTP_THREADS:-320}" \
+  P2P_PG_POOL_SIZE="${BENCH_PG_POOL_SIZE:-48}" \
   P2P_ENGINE_SNAPSHOT_DIR="$logs/snapshots" P2P_WEB_ROOT="$ROOT/web" \
   TRUST_DEFAULT_LIMIT=1000000 P2P_LOG_LEVEL=info
 for svc in engine/p2p-engine projections/p2p-projector gateway/p2p-gateway; do

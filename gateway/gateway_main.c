@@ -30,7 +30,6 @@
 #include "gateway/ticker.h"
 #include "projections/migrate.h"
 
-#define PG_POOL_SIZE 16
 
 static volatile sig_atomic_t running = 1;
 static void on_signal(int sig) { (void)sig; running = 0; }
@@ -119,7 +118,12 @@ int main(void)
         p2p_log(P2P_ERROR, "kafka", "%s", err);
         return 1;
     }
-    if (pg_pool_start(cfg.pg_conninfo, PG_POOL_SIZE)) {
+    int64_t pool_size; /* every command records itself in PostgreSQL before it is appended */
+    if (p2p_env_int("P2P_PG_POOL_SIZE", 16, 1, 256, &pool_size, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
+    if (pg_pool_start(cfg.pg_conninfo, (int)pool_size)) {
         p2p_log(P2P_ERROR, "postgres", "cannot set up the connection pool");
         return 1;
     }
