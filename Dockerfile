@@ -14,7 +14,8 @@ COPY . .
 # werror is off here only: an optimiser warning at -O3 should not stop an image
 # build. Development builds (./p2p build) keep -Werror.
 RUN meson setup build --buildtype=release -Dwerror=false \
- && ninja -C build engine/p2p-engine projections/p2p-projector gateway/p2p-gateway
+ && ninja -C build engine/p2p-engine projections/p2p-projector gateway/p2p-gateway \
+      gateway/beckn/p2p-beckn-worker
 
 # --- runtime stage: the three programs, their libraries, migrations, web UI ---
 FROM debian:12-slim
@@ -26,7 +27,8 @@ RUN apt-get update \
  && useradd --system --no-create-home --home-dir /app --shell /usr/sbin/nologin p2p
 COPY --from=build /src/build/engine/p2p-engine \
                   /src/build/projections/p2p-projector \
-                  /src/build/gateway/p2p-gateway /usr/local/bin/
+                  /src/build/gateway/p2p-gateway \
+                  /src/build/gateway/beckn/p2p-beckn-worker /usr/local/bin/
 COPY projections/migrations /app/migrations
 COPY web /app/web
 ENV P2P_MIGRATIONS_DIR=/app/migrations \

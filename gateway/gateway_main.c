@@ -11,6 +11,9 @@
 #include "common/p2p_config.h"
 #include "common/p2p_log.h"
 #include "gateway/account_api.h"
+#include "gateway/beckn/bap.h"
+#include "gateway/beckn/bpp_api.h"
+#include "gateway/beckn/node.h"
 #include "gateway/command_bus.h"
 #include "gateway/command_flow.h"
 #include "gateway/decisions.h"
@@ -97,6 +100,8 @@ static int migrate(const struct p2p_config *cfg)
 int main(void)
 {
     static struct p2p_config cfg;
+    static struct beckn_node beckn;
+    static struct beckn_bap bap;
     char err[512];
     p2p_log_init("gateway");
     signal(SIGTERM, on_signal);
@@ -112,6 +117,10 @@ int main(void)
     }
     if (market_params_load(&cfg, err, sizeof err)) {
         p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
+    if (beckn_node_load(&beckn, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_beckn_config", "%s", err);
         return 1;
     }
     if (command_bus_start(&cfg, err, sizeof err)) {
@@ -175,6 +184,13 @@ int main(void)
     mg_set_request_handler(ctx, "/seller/profile", seller_read_profile, &cfg);
     mg_set_request_handler(ctx, "/seller/orders", seller_api_orders, &cfg);
     mg_set_request_handler(ctx, "/api/operator/rebuild", rebuild_status_api, &cfg);
+    bap.cfg = &cfg;
+    bap.node = &beckn;
+    if (beckn_bap_register(ctx, &bap, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_beckn_config", "%s", err);
+        return 1;
+    }
+    bpp_api_register(ctx, &cfg, &beckn);
     mg_set_request_handler(ctx, "/api", not_found, NULL);
     mg_set_request_handler(ctx, "/seller", not_found, NULL);
     if (ticker_start(&cfg)) {
@@ -190,6 +206,7 @@ int main(void)
     mg_exit_library();
     command_bus_stop();
     pg_pool_stop();
+    beckn_node_close(&beckn);
     p2p_log(P2P_INFO, "gateway_stopped", "bye");
     return 0;
 }

@@ -13,7 +13,7 @@ PACKAGES=(
   libsodium-dev libcurl4-openssl-dev
   clang-14 libclang-rt-14-dev
   postgresql default-jre-headless maven
-  python3 python3-psycopg2 python3-jsonschema python3-confluent-kafka
+  python3 python3-psycopg2 python3-jsonschema python3-confluent-kafka python3-nacl
   curl jq procps
 )
 

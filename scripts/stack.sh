@@ -78,12 +78,13 @@ kafka_up() {
 kafka_down() { pid_alive kafka && step "stopping Kafka"; stop_pid kafka; }
 
 # The platform's processes, each with its log in var/log and its pid in var/run.
-SERVICES=(engine projector gateway)
+SERVICES=(engine projector gateway beckn-worker)
 service_bin() {
   case $1 in
     engine) echo "$P2P_BUILD/engine/p2p-engine" ;;
     projector) echo "$P2P_BUILD/projections/p2p-projector" ;;
     gateway) echo "$P2P_BUILD/gateway/p2p-gateway" ;;
+    beckn-worker) echo "$P2P_BUILD/gateway/beckn/p2p-beckn-worker" ;;
   esac
 }
 
@@ -108,7 +109,7 @@ services_up() {
 
 services_down() {
   local s
-  for s in gateway projector engine; do pid_alive "$s" && step "stopping $s"; stop_pid "$s"; done
+  for s in beckn-worker gateway projector engine; do pid_alive "$s" && step "stopping $s"; stop_pid "$s"; done
 }
 
 status_line() { # NAME CHECK...

@@ -17,19 +17,23 @@ CC=${FUZZ_CC:-$(command -v clang-14 || command -v clang || true)}
 
 CFLAGS=(-std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -g -O1 -Wall -Wextra -Werror
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I"$ROOT")
-read -r -a DEPS <<<"$(pkg-config --cflags --libs libsodium jansson)"
+read -r -a DEPS <<<"$(pkg-config --cflags --libs libsodium jansson) -lm"
 
 # target -> extra sources and dictionary
 declare -A SRCS=(
   [fuzz_signature_header]="gateway/beckn/signature.c"
   [fuzz_beckn_json]="common/p2p_json.c gateway/beckn/message.c common/p2p_time.c"
+  [fuzz_beckn_order]="common/p2p_json.c gateway/beckn/message.c common/p2p_time.c gateway/beckn/beckn_order.c gateway/beckn/packs.c"
+  [fuzz_jsonpath]="gateway/beckn/jsonpath.c gateway/beckn/jsonpath_eval.c"
 )
 declare -A DICTS=(
   [fuzz_signature_header]="signature_header.dict"
   [fuzz_beckn_json]="beckn_json.dict"
+  [fuzz_beckn_order]="beckn_json.dict"
+  [fuzz_jsonpath]="jsonpath.dict"
 )
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(fuzz_signature_header fuzz_beckn_json)
+((${#TARGETS[@]})) || TARGETS=(fuzz_signature_header fuzz_beckn_json fuzz_beckn_order fuzz_jsonpath)
 
 mkdir -p "$OUT/artifacts"
 failed=()

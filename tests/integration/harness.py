@@ -51,6 +51,7 @@ BINARIES = {
     "engine": os.path.join(BUILD_ROOT, "engine", "p2p-engine"),
     "projector": os.path.join(BUILD_ROOT, "projections", "p2p-projector"),
     "gateway": os.path.join(BUILD_ROOT, "gateway", "p2p-gateway"),
+    "beckn-worker": os.path.join(BUILD_ROOT, "gateway", "beckn", "p2p-beckn-worker"),
 }
 
 MARKET = "default"
@@ -68,7 +69,8 @@ API_ERROR_CODES = {
     "window_inverted": 400,
     "gate_closed": 400, "beyond_horizon": 400, "unauthenticated": 401,
     "not_found": 404, "method_not_allowed": 405, "body_too_large": 413,
-    "unavailable": 503}
+    "unavailable": 503,
+    "wrong_state": 409, "peer_refused": 502, "peer_unreachable": 504}
 
 SLOT_MS = 60 * 60 * 1000
 GATE_CLOSURE_MS = 240 * 60 * 1000

@@ -1,0 +1,56 @@
+/* units.c - decimal conversions of the Beckn wire (units.h). */
+#include "gateway/beckn/units.h"
+
+#include <math.h>
+#include <string.h>
+
+static const char *const zero_decimals[] = {"BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW",
+                                            "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF",
+                                            "XPF", NULL};
+static const char *const three_decimals[] = {"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND", NULL};
+
+static int listed(const char *const *list, const char *currency)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(list[i], currency) == 0)
+            return 1;
+    return 0;
+}
+
+int beckn_currency_exponent(const char *currency)
+{
+    if (listed(zero_decimals, currency))
+        return 0;
+    if (listed(three_decimals, currency))
+        return 3;
+    return 2;
+}
+
+static double power10(int exponent)
+{
+    double p = 1;
+    for (int i = 0; i < exponent; i++)
+        p *= 10;
+    return p;
+}
+
+json_t *beckn_decimal(int64_t units, int exponent)
+{
+    return json_real((double)units / power10(exponent));
+}
+
+int beckn_units(const json_t *value, int exponent, int64_t *out)
+{
+    if (!json_is_number(value))
+        return -1;
+    double scaled = json_number_value(value) * power10(exponent);
+    if (!isfinite(scaled) || scaled < 0 || scaled >= 9007199254740992.0)
+        return -1;
+    *out = (int64_t)(scaled + 0.5); /* half away from zero: scaled >= 0 */
+    return 0;
+}
+
+char *beckn_dumps(const json_t *doc)
+{
+    return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
+}
