@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/p2p_json.h"
 #include "gateway/http.h"
@@ -45,7 +46,8 @@ int auth_require_operator(struct mg_connection *c)
         return http_reply_error(c, 403, "forbidden", NULL, "operator endpoints are disabled");
     const char *header = mg_get_header(c, "Authorization");
     static const char scheme[] = "Bearer ";
-    if (!header || strncmp(header, scheme, sizeof scheme - 1) != 0)
+    /* The scheme is case-insensitive (RFC 9110). */
+    if (!header || strncasecmp(header, scheme, sizeof scheme - 1) != 0)
         return http_reply_error(c, 401, "unauthenticated", "Authorization",
                                 "operator endpoints need Authorization: Bearer <operator token>");
     const char *presented = header + sizeof scheme - 1;

@@ -121,12 +121,12 @@ static json_t *rejection_answer(const struct command_spec *s, json_t *event, int
         size_t i;
         json_t *a;
         json_array_foreach(alts, i, a) {
-            json_array_append_new(
-                out, json_pack("{s:o, s:o, s:I}", "delivery_start",
-                               command_flow_time(json_integer_value(json_object_get(a, "window_start_ms"))),
-                               "delivery_end",
-                               command_flow_time(json_integer_value(json_object_get(a, "window_end_ms"))),
-                               "available_wh", json_integer_value(json_object_get(a, "available_wh"))));
+            json_int_t start = json_integer_value(json_object_get(a, "window_start_ms"));
+            json_int_t end = json_integer_value(json_object_get(a, "window_end_ms"));
+            json_int_t wh = json_integer_value(json_object_get(a, "available_wh"));
+            json_array_append_new(out, json_pack("{s:o, s:o, s:I}", "delivery_start",
+                                                 command_flow_time(start), "delivery_end",
+                                                 command_flow_time(end), "available_wh", wh));
         }
         json_object_set_new(doc, "alternatives", out);
     }
@@ -300,8 +300,11 @@ int command_flow_run(struct mg_connection *c, const struct p2p_config *cfg,
         claim_release(&prior);
         return st;
     }
-    case CLAIM_IN_FLIGHT:
-        return http_reply_json(c, 202, pending_answer(s, prior.prior_command_id));
+    case CLAIM_IN_FLIGHT: { /* the first request's ids, not this retry's */
+        struct command_spec first = *s;
+        first.subject_name = NULL;
+        return http_reply_json(c, 202, pending_answer(&first, prior.prior_command_id));
+    }
     case CLAIM_KEY_REUSED:
         return http_reply_error(c, 422, "idempotency_key_reused", "Idempotency-Key",
                                 "this Idempotency-Key was used with a different request");

@@ -148,6 +148,36 @@ static int assign_at_end(const char *const *topics, int n, char *err, size_t err
     return rc;
 }
 
+/* A read_committed consumer driven by assign(), like p2p_kafka_consumer's,
+ * but with a short fetch wait: a request thread is waiting on every answer,
+ * and the broker otherwise holds a fetch up to 500 ms when a transaction's
+ * records become readable only at its commit marker. */
+static rd_kafka_t *decision_consumer(const struct p2p_config *cfg, char *err, size_t errlen)
+{
+    static const char *const settings[][2] = {
+        {"group.id", "gateway-decisions"}, {"isolation.level", "read_committed"},
+        {"enable.auto.commit", "false"},   {"enable.auto.offset.store", "false"},
+        {"enable.partition.eof", "false"}, {"fetch.wait.max.ms", "10"},
+        {"fetch.error.backoff.ms", "50"}};
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (rd_kafka_conf_set(conf, "bootstrap.servers", cfg->kafka_brokers, err, errlen)) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++)
+        if (rd_kafka_conf_set(conf, settings[i][0], settings[i][1], err, errlen)) {
+            rd_kafka_conf_destroy(conf);
+            return NULL;
+        }
+    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, errlen);
+    if (!rk) {
+        rd_kafka_conf_destroy(conf);
+        return NULL;
+    }
+    rd_kafka_poll_set_consumer(rk);
+    return rk;
+}
+
 int decisions_start(const struct p2p_config *cfg, char *err, size_t errlen)
 {
     int64_t ms;
@@ -160,8 +190,7 @@ int decisions_start(const struct p2p_config *cfg, char *err, size_t errlen)
         snprintf(names[i], sizeof names[i], "%s%s", cfg->topic_prefix, watched[i]);
         topics[i] = names[i];
     }
-    consumer = p2p_kafka_consumer(cfg, "gateway-decisions", false, err, errlen);
-    if (!consumer)
+    if (!(consumer = decision_consumer(cfg, err, errlen)))
         return -1;
     /* "orders" is a command topic the gateway appends to: created here too,
      * but not consumed (it holds no answers). */

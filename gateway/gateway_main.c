@@ -33,8 +33,6 @@
 #include "gateway/ticker.h"
 #include "projections/migrate.h"
 
-#define HTTP_THREADS "32"
-#define PG_POOL_SIZE 16
 
 static volatile sig_atomic_t running = 1;
 static void on_signal(int sig) { (void)sig; running = 0; }
@@ -129,7 +127,12 @@ int main(void)
         p2p_log(P2P_ERROR, "kafka", "%s", err);
         return 1;
     }
-    if (pg_pool_start(cfg.pg_conninfo, PG_POOL_SIZE)) {
+    int64_t pool_size; /* every command records itself in PostgreSQL before it is appended */
+    if (p2p_env_int("P2P_PG_POOL_SIZE", 16, 1, 256, &pool_size, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
+    if (pg_pool_start(cfg.pg_conninfo, (int)pool_size)) {
         p2p_log(P2P_ERROR, "postgres", "cannot set up the connection pool");
         return 1;
     }
@@ -140,9 +143,15 @@ int main(void)
         p2p_log(P2P_ERROR, "start", "%s", err);
         return 1;
     }
-    char ports[96];
+    char ports[96], threads[16];
+    int64_t nthreads; /* each request waiting for a decision holds a thread */
+    if (p2p_env_int("P2P_HTTP_THREADS", 32, 1, 1024, &nthreads, err, sizeof err)) {
+        p2p_log(P2P_ERROR, "bad_config", "%s", err);
+        return 1;
+    }
+    snprintf(threads, sizeof threads, "%lld", (long long)nthreads);
     snprintf(ports, sizeof ports, "%s:%d", cfg.http_host, cfg.http_port);
-    const char *options[] = {"listening_ports", ports, "num_threads", HTTP_THREADS,
+    const char *options[] = {"listening_ports", ports, "num_threads", threads,
                              "document_root", cfg.web_root, "enable_keep_alive", "yes",
                              "tcp_nodelay", "1", "request_timeout_ms", "10000",
                              "enable_directory_listing", "no", NULL};

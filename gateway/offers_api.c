@@ -264,10 +264,10 @@ static json_t *offer_decided(const struct p2p_config *cfg, const char *type, jso
     if (!doc)
         return NULL;
     json_t *until = json_object_get(o, "valid_until_ms");
-    json_object_set_new(doc, "delivery_start",
-                        command_flow_time(json_integer_value(json_object_get(o, "delivery_start_ms"))));
-    json_object_set_new(doc, "delivery_end",
-                        command_flow_time(json_integer_value(json_object_get(o, "delivery_end_ms"))));
+    json_int_t start = json_integer_value(json_object_get(o, "delivery_start_ms"));
+    json_int_t end = json_integer_value(json_object_get(o, "delivery_end_ms"));
+    json_object_set_new(doc, "delivery_start", command_flow_time(start));
+    json_object_set_new(doc, "delivery_end", command_flow_time(end));
     json_object_set(doc, "meter_id", json_object_get(o, "meter_id"));
     json_object_set_new(doc, "valid_until", json_is_integer(until)
                                                  ? command_flow_time(json_integer_value(until))

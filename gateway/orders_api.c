@@ -137,7 +137,8 @@ static int read_lines(const json_t *body, json_t *cmd, struct p2p_violation *v)
 {
     json_t *lines = json_object_get(body, "lines");
     if (!json_is_array(lines))
-        return p2p_violate(v, "wrong_type", "lines", "lines must be an array of {offer_id, quantity_wh}");
+        return p2p_violate(v, "wrong_type", "lines",
+                           "lines must be an array of {offer_id, quantity_wh}");
     size_t n = json_array_size(lines);
     if (n < 1 || n > MAX_LINES)
         return p2p_violate(v, "invalid_field", "lines", "lines names 1 to %d offers", MAX_LINES);
@@ -167,8 +168,8 @@ static int read_lines(const json_t *body, json_t *cmd, struct p2p_violation *v)
                 known = known || strcmp(key, line_fields[k]) == 0;
             if (!known) {
                 json_decref(out);
-                return p2p_violate(v, "unknown_field", "lines", "lines[%zu].%s is not a field of a line",
-                                   i, key);
+                return p2p_violate(v, "unknown_field", "lines",
+                                   "lines[%zu].%s is not a field of a line", i, key);
             }
         }
         if (p2p_json_id(l, "offer_id", offer_id, sizeof offer_id, v) ||
@@ -242,7 +243,7 @@ static int read_request(const struct p2p_config *cfg, const json_t *body, int64_
 static int run_step(struct mg_connection *c, const struct p2p_config *cfg,
                     const struct order_step *step)
 {
-    char user[USER_ID_BUF], order_id[ORDER_ID_MAX + 1];
+    char user[USER_ID_BUF], order_id[ORDER_ID_MAX + 1] = "";
     int status = auth_require_user(c, cfg, user);
     json_t *body = NULL;
     if (status || (status = command_flow_read_body(c, cfg, &body)))
@@ -257,8 +258,8 @@ static int run_step(struct mg_connection *c, const struct p2p_config *cfg,
     if (step->takes_request) {
         if ((status = command_flow_only_fields(c, body, request_fields, "an order request")))
             goto done;
-        snprintf(order_id, sizeof order_id, "%s-%s", strcmp(step->path, "/api/select") ? "ord" : "quote",
-                 s.command_id);
+        bool quote = strcmp(step->path, "/api/select") == 0;
+        snprintf(order_id, sizeof order_id, "%s-%s", quote ? "quote" : "ord", s.command_id);
         json_object_set_new(cmd, "order_id", json_string(order_id));
         json_object_set_new(cmd, "buyer_id", json_string(user));
         bad = read_request(cfg, body, s.issued_at_ms, cmd, &v);
@@ -266,8 +267,10 @@ static int run_step(struct mg_connection *c, const struct p2p_config *cfg,
         if ((status = command_flow_only_fields(c, body, order_id_fields, "this request")))
             goto done;
         bad = p2p_json_id(body, "order_id", order_id, sizeof order_id, &v);
-        json_object_set_new(cmd, "order_id", json_string(order_id));
-        json_object_set_new(cmd, "buyer_id", json_string(user));
+        if (!bad) {
+            json_object_set_new(cmd, "order_id", json_string(order_id));
+            json_object_set_new(cmd, "buyer_id", json_string(user));
+        }
     }
     if (bad) {
         status = http_reply_violation(c, 400, &v);

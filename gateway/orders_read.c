@@ -79,6 +79,41 @@ static json_t *order_row(const struct p2p_config *cfg, PGresult *r, int i)
     return o;
 }
 
+#define LINE_COLUMNS                                                                        \
+    "line, fill_id, offer_id, seller_id, quantity_wh, price_per_kwh, amount, fee,"          \
+    " delivery_start_ms, delivery_end_ms, status, delivered_wh, curtailed_wh, seller_paid,"  \
+    " buyer_refund, order_id"
+
+/* The lines among the rows of LINE_COLUMNS query r; only those of order_id
+ * (the last column) when it is not NULL. */
+static json_t *lines_of(PGresult *r, const char *order_id)
+{
+    json_t *lines = json_array();
+    for (int i = 0; lines && i < PQntuples(r); i++) {
+        if (order_id && strcmp(PQgetvalue(r, i, 15), order_id) != 0)
+            continue;
+        json_t *l = json_pack("{s:i, s:s, s:s, s:s, s:s}", "line", atoi(PQgetvalue(r, i, 0)),
+                              "fill_id", PQgetvalue(r, i, 1), "offer_id", PQgetvalue(r, i, 2),
+                              "seller_id", PQgetvalue(r, i, 3), "status", PQgetvalue(r, i, 10));
+        if (!l)
+            continue;
+        json_object_set_new(l, "quantity_wh", int_or_null(r, i, 4));
+        json_object_set_new(l, "price_per_kwh", int_or_null(r, i, 5));
+        json_object_set_new(l, "amount", int_or_null(r, i, 6));
+        json_object_set_new(l, "fee", int_or_null(r, i, 7));
+        json_object_set_new(l, "delivery_start", time_or_null(r, i, 8));
+        json_object_set_new(l, "delivery_end", time_or_null(r, i, 9));
+        json_t *delivery = json_null();
+        if (!PQgetisnull(r, i, 11))
+            delivery = json_pack("{s:o, s:o, s:o, s:o}", "delivered_wh", int_or_null(r, i, 11),
+                                 "curtailed_wh", int_or_null(r, i, 12), "seller_paid",
+                                 int_or_null(r, i, 13), "buyer_refund", int_or_null(r, i, 14));
+        json_object_set_new(l, "delivery", delivery ? delivery : json_null());
+        json_array_append_new(lines, l);
+    }
+    return lines;
+}
+
 /* Query limit (1..PAGE_MAX) and cursor ("<created_at_ms>:<order_id>", from
  * next_cursor of the previous page). */
 static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, const char *user)
@@ -116,8 +151,41 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
         return 503;
     json_t *list = json_array();
     int rows = PQntuples(r), shown = rows > limit ? (int)limit : rows;
-    for (int i = 0; list && i < shown; i++)
-        json_array_append_new(list, order_row(cfg, r, i));
+    /* the page's lines in one query: ids are letters, digits and . _ : @ -,
+     * so they go into an array literal as they are */
+    size_t cap = 3 + (size_t)shown * 66;
+    char *ids = malloc(cap);
+    PGresult *lines = NULL;
+    if (!ids) {
+        PQclear(r);
+        json_decref(list);
+        return http_reply_error(c, 503, "unavailable", NULL, "out of memory, retry later");
+    }
+    {
+        size_t n = 0;
+        ids[n++] = '{';
+        for (int i = 0; i < shown; i++)
+            n += (size_t)snprintf(ids + n, cap - n, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
+        snprintf(ids + n, cap - n, "}");
+        const char *lp[1] = {ids};
+        lines = query(c,
+                      "select " LINE_COLUMNS " from order_lines where order_id = any($1::text[])"
+                      " order by order_id, line",
+                      1, lp);
+        free(ids);
+        if (!lines) {
+            PQclear(r);
+            json_decref(list);
+            return 503;
+        }
+    }
+    for (int i = 0; list && i < shown; i++) {
+        json_t *o = order_row(cfg, r, i);
+        if (o)
+            json_object_set_new(o, "lines", lines_of(lines, PQgetvalue(r, i, 0)));
+        json_array_append_new(list, o);
+    }
+    PQclear(lines);
     json_t *next = json_null();
     if (rows > limit) {
         char buf[128];
@@ -129,37 +197,13 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
                                         : NULL);
 }
 
-static json_t *lines_of(PGresult *r)
-{
-    json_t *lines = json_array();
-    for (int i = 0; lines && i < PQntuples(r); i++) {
-        json_t *l = json_pack("{s:i, s:s, s:s, s:s, s:s}", "line", atoi(PQgetvalue(r, i, 0)),
-                              "fill_id", PQgetvalue(r, i, 1), "offer_id", PQgetvalue(r, i, 2),
-                              "seller_id", PQgetvalue(r, i, 3), "status", PQgetvalue(r, i, 10));
-        if (!l)
-            continue;
-        json_object_set_new(l, "quantity_wh", int_or_null(r, i, 4));
-        json_object_set_new(l, "price_per_kwh", int_or_null(r, i, 5));
-        json_object_set_new(l, "amount", int_or_null(r, i, 6));
-        json_object_set_new(l, "fee", int_or_null(r, i, 7));
-        json_object_set_new(l, "delivery_start", time_or_null(r, i, 8));
-        json_object_set_new(l, "delivery_end", time_or_null(r, i, 9));
-        json_t *delivery = json_null();
-        if (!PQgetisnull(r, i, 11))
-            delivery = json_pack("{s:o, s:o, s:o, s:o}", "delivered_wh", int_or_null(r, i, 11),
-                                 "curtailed_wh", int_or_null(r, i, 12), "seller_paid",
-                                 int_or_null(r, i, 13), "buyer_refund", int_or_null(r, i, 14));
-        json_object_set_new(l, "delivery", delivery ? delivery : json_null());
-        json_array_append_new(lines, l);
-    }
-    return lines;
-}
-
 static int get_order(struct mg_connection *c, const struct p2p_config *cfg, const char *user,
                      const char *id)
 {
     const char *params[2] = {id, user};
-    PGresult *r = query(c, "select " ORDER_COLUMNS " from orders where order_id = $1 and buyer_id = $2",
+    PGresult *r = query(c,
+                        "select " ORDER_COLUMNS
+                        " from orders where order_id = $1 and buyer_id = $2",
                         2, params);
     if (!r)
         return 503;
@@ -170,15 +214,13 @@ static int get_order(struct mg_connection *c, const struct p2p_config *cfg, cons
     json_t *o = order_row(cfg, r, 0);
     PQclear(r);
     r = query(c,
-              "select line, fill_id, offer_id, seller_id, quantity_wh, price_per_kwh, amount, fee,"
-              " delivery_start_ms, delivery_end_ms, status, delivered_wh, curtailed_wh,"
-              " seller_paid, buyer_refund from order_lines where order_id = $1 order by line",
+              "select " LINE_COLUMNS " from order_lines where order_id = $1 order by line",
               1, params);
     if (!r) {
         json_decref(o);
         return 503;
     }
-    json_object_set_new(o, "lines", lines_of(r));
+    json_object_set_new(o, "lines", lines_of(r, NULL));
     PQclear(r);
     r = query(c,
               "select status, at_ms, detail::text from order_status_history where order_id = $1"
@@ -243,7 +285,8 @@ int commands_api(struct mg_connection *c, void *cbdata)
         snprintf(issuer, sizeof issuer, "%s", OPERATOR_ISSUER);
     int mine = idempotency_issued_by(id, issuer);
     if (mine < 0)
-        return http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL is unavailable, retry later");
+        return http_reply_error(c, 503, "unavailable", NULL,
+                                "PostgreSQL is unavailable, retry later");
     if (!mine)
         return http_reply_error(c, 404, "not_found", "command_id", "you issued no command %s", id);
     const char *params[1] = {id};

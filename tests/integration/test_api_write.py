@@ -5,10 +5,13 @@ endpoint's happy path with the engine's decision in the answer, another user's
 resource (404), invalid input (400 naming the field, nothing on Kafka), the
 Idempotency-Key (same answer, one command; another body 422), the operator
 token (403 when disabled, 401 when wrong), demo starting balances, and
-GET /api/commands/{id} for the issuer only."""
+GET /api/commands/{id} for the issuer only, and a DISCOM delivery report
+(produced to Kafka as the DISCOM would) in GET /api/orders/{id}."""
 import os
 import sys
+import threading
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -215,6 +218,61 @@ def sale_cancel_checks(h, bought):
                  "fill_id", "a malformed fill id")
 
 
+def retry_checks(h, w):
+    """Every command endpoint: a retry with the same key is the same answer
+    and appends nothing."""
+    def twice(method, path, body, user, key, topic, ce_type, status):
+        hdrs = dict(user, **{"Idempotency-Key": key})
+        before = count(h, topic, ce_type)
+        first = expect(h, h.http(method, path, body, hdrs), status, "%s %s" % (method, path))
+        raw = h.last_http[2]
+        expect(h, h.http(method, path, body, hdrs), status, "retry %s %s" % (method, path))
+        check(h.last_http[2] == raw, "retry of %s %s answered differently" % (method, path))
+        check(count(h, topic, ce_type) == before + 1,
+              "%s %s with one key appended %d commands"
+              % (method, path, count(h, topic, ce_type) - before))
+        return first
+    P = "energy.p2p."
+    req = {"quantity_wh": 1000, "delivery_start": w["start"], "delivery_end": w["end"]}
+    offer = twice("POST", "/seller/offers", offer_body(w, 4000, 550, "MTR-K"), ALICE, "k-offer",
+                  "offers", P + "offer.submit.v1", 201)
+    twice("POST", "/api/select", req, CAROL, "k-sel", "orders", P + "order.quote.v1", 200)
+    res = twice("POST", "/api/init", req, CAROL, "k-init", "orders", P + "order.reserve.v1", 201)
+    twice("POST", "/api/confirm", {"order_id": res["order_id"]}, CAROL, "k-conf", "orders",
+          P + "order.confirm.v1", 200)
+    # a refusal is an answer too: kept and replayed
+    twice("POST", "/api/confirm", {"order_id": "ord-nope"}, CAROL, "k-conf-2", "orders",
+          P + "order.confirm.v1", 404)
+    res2 = twice("POST", "/api/init", req, CAROL, "k-init-2", "orders", P + "order.reserve.v1", 201)
+    twice("POST", "/api/cancel", {"order_id": res2["order_id"]}, CAROL, "k-cancel", "orders",
+          P + "order.cancel.v1", 200)
+    sold = expect(h, h.http("POST", "/api/buy", req, CAROL), 201, "carol buys")
+    twice("POST", "/seller/orders/%s/cancel" % sold["lines"][0]["fill_id"], None,
+          {"X-Dev-User": sold["lines"][0]["seller_id"]}, "k-sale", "orders",
+          P + "sale.cancel.v1", 200)
+    twice("DELETE", "/seller/offers/" + offer["offer_id"], None, ALICE, "k-del", "offers",
+          P + "offer.withdraw.v1", 200)
+    # concurrent requests with one key: one command; the others get the same
+    # answer, or 202 with the first one's command while it is undecided
+    hdrs = dict(CAROL, **{"Idempotency-Key": "k-race"})
+    before = count(h, "orders", P + "order.buy.v1")
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(h.http("POST", "/api/buy", req, hdrs)))
+               for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check(count(h, "orders", P + "order.buy.v1") == before + 1,
+          "6 concurrent requests with one key appended %d commands"
+          % (count(h, "orders", P + "order.buy.v1") - before))
+    ids = {doc["command_id"] for st, doc in answers if st in (201, 202)}
+    check(len(answers) == 6 and len(ids) == 1 and all(st in (201, 202) for st, _ in answers),
+          "concurrent answers %r" % answers)
+    expect_error(h, h.http("POST", "/api/buy", req, dict(BOB, **{"Idempotency-Key": "a b"})), 400,
+                 "invalid_field", "Idempotency-Key", "a key with a space")
+
+
 def read_checks(h, bought, conf):
     def listed():
         st, doc = h.http("GET", "/api/orders?limit=1", None, BOB)
@@ -233,6 +291,11 @@ def read_checks(h, bought, conf):
             break
     check(conf["order_id"] in ids and bought["order_id"] in ids and len(ids) == len(set(ids)),
           "paged orders %r" % ids)
+    doc = expect(h, h.http("GET", "/api/orders?limit=100", None, BOB), 200, "GET /api/orders")
+    listed = {o["order_id"]: o for o in doc["orders"]}
+    check([l["fill_id"] for l in listed[conf["order_id"]]["lines"]]
+          == [l["fill_id"] for l in conf["lines"]]
+          and listed[conf["order_id"]]["status"] == "CONFIRMED", "listed order %r" % listed)
     st, doc = h.http("GET", "/api/orders", None, CAROL)
     check(st == 200 and all(o["order_id"] not in ids for o in doc["orders"]),
           "carol sees bob's orders: %r" % doc)
@@ -247,10 +310,43 @@ def read_checks(h, bought, conf):
 
     # GET /api/commands/{id}: only the issuer
     cid = conf["command_id"]
-    doc = expect(h, h.http("GET", "/api/commands/" + cid, None, BOB), 200, "GET command")
-    check(doc["command_id"] == cid and doc["status"] in ("PENDING", "ACCEPTED"), "command %r" % doc)
+    def decided():
+        st, doc = h.http("GET", "/api/commands/" + cid, None, BOB)
+        check(st == 200 and doc["command_id"] == cid and doc["status"] in ("PENDING", "ACCEPTED"),
+              "GET command -> %d %r" % (st, doc))
+        return doc if doc["status"] == "ACCEPTED" else None
+    doc = H.wait_until(decided, 30, what="the command's result projected")
+    check(doc["event_type"].endswith("order.confirmed.v1") and doc["subject_id"] == conf["order_id"],
+          "command result %r" % doc)
     expect_error(h, h.http("GET", "/api/commands/" + cid, None, CAROL), 404, "not_found",
                  "command_id", "carol reads bob's command")
+
+
+def delivery_checks(h, w, conf):
+    """The DISCOM's report of a delivered line (a third party's Kafka input:
+    produced here) shows in GET /api/orders/{id}."""
+    prod = H.CommandProducer()
+    P = "energy.p2p."
+    after = w["end_ms"] + 60000  # engine time past the delivery window
+    prod.produce_sync(h.topic("ticks"), {"command_id": str(uuid.uuid4()), "issued_at_ms": after,
+                                          "market": H.MARKET},
+                      ce_type=P + "clock.tick.v1", time_ms=after)
+    line = conf["lines"][0]
+    report = {"command_id": str(uuid.uuid4()), "issued_at_ms": after + 1000, "market": H.MARKET,
+              "fill_id": line["fill_id"], "delivered_wh": line["quantity_wh"]}
+    H.validate(P + "delivery.report.v1", report)
+    prod.produce_sync(h.topic("deliveries"), report, ce_type=P + "delivery.report.v1",
+                      time_ms=after + 1000)
+
+    def delivered():
+        st, doc = h.http("GET", "/api/orders/" + conf["order_id"], None, BOB)
+        check(st == 200, "GET order -> %d %r" % (st, doc))
+        got = [l for l in doc["lines"] if l["fill_id"] == line["fill_id"]][0]
+        return got if got["delivery"] else None
+    got = H.wait_until(delivered, 30, what="the delivery result in GET /api/orders/{id}")
+    check(got["delivery"]["delivered_wh"] == line["quantity_wh"]
+          and got["delivery"]["curtailed_wh"] == 0 and got["delivery"]["seller_paid"] > 0,
+          "delivered line %r" % got)
 
 
 def demo_checks(h, w):
@@ -308,8 +404,10 @@ def main():
         offer, cheap = seller_checks(h, w)
         bought, conf = buyer_checks(h, w, offer, cheap)
         sale_cancel_checks(h, bought)
+        retry_checks(h, w)
         demo_checks(h, w)
         read_checks(h, bought, conf)
+        delivery_checks(h, w, conf)
         pending_checks(h, w)
         check(h.gateway.alive(), "the gateway died")
     print("ok")
