@@ -128,6 +128,45 @@ START_TEST(order_value_with_a_fee)
 }
 END_TEST
 
+/* A payment amount is exact in the currency's own decimals, positive and
+ * below 10^12 major units; a huge integer is refused, not multiplied into
+ * an int64 overflow. */
+START_TEST(payment_amounts_are_exact_in_the_currency_decimals)
+{
+    struct {
+        json_t *value;
+        int exponent;
+        int rc;
+        int64_t units;
+    } cases[] = {
+        {json_integer(1000), 0, 0, 1000},       /* JPY: 1000 yen, not 100000 */
+        {json_integer(1000), 2, 0, 100000},     /* INR */
+        {json_real(12.34), 2, 0, 1234},
+        {json_real(1.234), 3, 0, 1234},         /* KWD: three decimals */
+        {json_real(0.15), 2, 0, 15},
+        {json_real(12.345), 2, -1, 0},          /* finer than a minor unit */
+        {json_real(12.5), 0, -1, 0},
+        {json_integer(0), 2, -1, 0},
+        {json_integer(-5), 2, -1, 0},
+        {json_real(-1.5), 2, -1, 0},
+        {json_integer(999999999999LL), 2, 0, 99999999999900LL},
+        {json_integer(1000000000000LL), 2, -1, 0},
+        {json_integer(100000000000000000LL), 2, -1, 0},   /* x100 overflowed int64 */
+        {json_integer(9223372036854775807LL), 3, -1, 0},
+        {json_real(1e300), 2, -1, 0},
+        {json_string("12.34"), 2, -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int64_t units = -7;
+        int rc = beckn_units_exact(cases[i].value, cases[i].exponent, &units);
+        ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d", i, rc);
+        if (rc == 0)
+            ck_assert_msg(units == cases[i].units, "case %zu: %lld units", i, (long long)units);
+        json_decref(cases[i].value);
+    }
+}
+END_TEST
+
 START_TEST(rounding_is_half_a_minor_unit_per_line)
 {
     /* 1.333 kWh x 0.07 = 0.09331 -> 0.09 (half-up per line) */
@@ -201,6 +240,7 @@ int main(void)
     tcase_add_test(tc, wrong_totals_name_their_path);
     tcase_add_test(tc, order_value_with_a_fee);
     tcase_add_test(tc, rounding_is_half_a_minor_unit_per_line);
+    tcase_add_test(tc, payment_amounts_are_exact_in_the_currency_decimals);
     tcase_add_test(tc, filtering_keeps_matching_pairs);
     suite_add_tcase(s, tc);
     return check_run(s);
