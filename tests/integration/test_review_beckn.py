@@ -10,6 +10,7 @@ taken at the wrong scale:
 - an update paying 10^17 (an integer): 400 on ...beckn:amount.value;
 - an update paying in a currency other than the market's: 400 on
   ...beckn:amount.currency (it was counted at face value in ours).
+- a network order (our BAP) of 9e18 Wh: 400 on quantity_wh.
 Nothing refused reaches the engine.
 """
 import json
@@ -92,6 +93,16 @@ def main():
             expect("a payment in INR of an unknown order", bap.send(h.port, "update",
                                                                     payment(12.34)),
                    404, "30008", "message.order.beckn:id")
+
+            # ---- our BAP: a network order line of 9e18 Wh is refused on its
+            # quantity before anything multiplies it by a price
+            st, body = h.http("POST", "/api/network/orders",
+                              {"bpp_id": "bpp.anyone.test", "meter_id": "der://meter/1",
+                               "lines": [{"offer_id": "offer-1",
+                                          "quantity_wh": 9 * 10 ** 18}]},
+                              headers={"X-Dev-User": "alice"})
+            check(st == 400 and body["error"]["field"] == "quantity_wh",
+                  "a 9e18 Wh network order line: %d %r" % (st, body))
 
             time.sleep(0.5)
             check((H.count_records(orders_topic) or 0) == base,

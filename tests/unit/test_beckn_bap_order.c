@@ -86,6 +86,46 @@ START_TEST(wrong_totals_name_their_path)
 }
 END_TEST
 
+/* A BPP's numbers up to 2^53 (what beckn_units reads) must be refused, not
+ * multiplied into an int64 overflow (quantity x price, amount x 1000). */
+START_TEST(huge_numbers_from_a_bpp_are_refused_without_overflow)
+{
+    struct bap_order got;
+    struct beckn_nack n;
+    json_t *o = json_pack("{s:s, s:[o]}", "beckn:orderStatus", "CREATED", "beckn:orderItems",
+                          line("offer-morning-001", 9e12, 0.15)); /* 9e15 Wh */
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), -1);
+    ck_assert_str_eq(n.paths, "message.order.beckn:orderItems[0].beckn:quantity");
+    json_decref(o);
+
+    o = json_pack("{s:s, s:[o]}", "beckn:orderStatus", "CREATED", "beckn:orderItems",
+                  line("offer-morning-001", 10000.0, 9e13)); /* 9e15 minor units per kWh */
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), -1);
+    ck_assert_str_eq(n.paths, "message.order.beckn:orderItems[0].beckn:acceptedOffer");
+    json_decref(o);
+
+    o = deg_order(25.0);
+    set_payment(o, 9e13); /* 9e15 minor units: x 1000 overflowed */
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), -1);
+    ck_assert_str_eq(n.paths, "message.order.beckn:payment.beckn:amount");
+    json_decref(o);
+
+    /* the largest accepted line still adds up exactly */
+    o = json_pack("{s:s, s:[o]}", "beckn:orderStatus", "CREATED", "beckn:orderItems",
+                  line("offer-morning-001", 10000.0, 10000000.0));
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), 0);
+    ck_assert_int_eq(got.lines_amount, 10000000000000LL);
+    json_decref(o);
+
+    int64_t price;
+    char currency[8];
+    json_t *offer = json_pack("{s:{s:{s:f, s:s}}}", "beckn:offerAttributes", "beckn:price",
+                              "value", 9e13, "currency", "USD");
+    ck_assert_int_ne(bap_offer_price(offer, &price, currency), 0);
+    json_decref(offer);
+}
+END_TEST
+
 START_TEST(order_value_with_a_fee)
 {
     struct bap_order got;
@@ -239,6 +279,7 @@ int main(void)
     tcase_add_test(tc, the_deg_order_adds_up);
     tcase_add_test(tc, wrong_totals_name_their_path);
     tcase_add_test(tc, order_value_with_a_fee);
+    tcase_add_test(tc, huge_numbers_from_a_bpp_are_refused_without_overflow);
     tcase_add_test(tc, rounding_is_half_a_minor_unit_per_line);
     tcase_add_test(tc, payment_amounts_are_exact_in_the_currency_decimals);
     tcase_add_test(tc, filtering_keeps_matching_pairs);
