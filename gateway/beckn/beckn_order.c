@@ -9,6 +9,7 @@
 
 #include "common/p2p_json.h"
 #include "gateway/beckn/packs.h"
+#include "gateway/beckn/units.h"
 
 #define MAX_WH 10000000 /* 10 000 kWh: the engine's largest quantity */
 
@@ -38,9 +39,9 @@ json_t *beckn_kwh_json(int64_t wh)
     return json_real((double)wh / 1000.0);
 }
 
-json_t *beckn_money_json(int64_t minor)
+json_t *beckn_money_json(int64_t minor, const char *currency)
 {
-    return json_real((double)minor / 100.0);
+    return beckn_decimal(minor, beckn_currency_exponent(currency));
 }
 
 static void derive(const char *prefix, const char *a, const char *b, char *out, size_t cap)
