@@ -186,18 +186,19 @@ static int list_open_offers(struct mg_connection *c, const struct p2p_config *cf
     snprintf(after, sizeof after, "%lld", (long long)(p2p_now_ms() + cfg->rules.gate_closure_ms));
     const char *params[3] = {has_seller ? seller : NULL, limit_text, after};
     PGresult *r = read_db_query(c,
-                        "select " OFFER_COLUMNS " from offers where status = 'LISTED'"
-                        " and delivery_start_ms >= $3::bigint"
-                        " and ($1::text is null or seller_id = $1)"
-                        " order by delivery_start_ms, event_offset limit $2::int",
-                        3, params);
+                                "select " OFFER_COLUMNS " from offers where status = 'LISTED'"
+                                " and delivery_start_ms >= $3::bigint"
+                                " and ($1::text is null or seller_id = $1)"
+                                " order by delivery_start_ms, event_offset limit $2::int",
+                                3, params);
     return r ? reply_offer_list(c, r) : 503;
 }
 
 static int get_offer(struct mg_connection *c, const char *id)
 {
     const char *params[1] = {id};
-    PGresult *r = read_db_query(c, "select " OFFER_COLUMNS " from offers where offer_id = $1", 1, params);
+    PGresult *r =
+        read_db_query(c, "select " OFFER_COLUMNS " from offers where offer_id = $1", 1, params);
     if (!r)
         return 503;
     if (PQntuples(r) == 1) {
@@ -207,9 +208,9 @@ static int get_offer(struct mg_connection *c, const char *id)
     }
     PQclear(r);
     r = read_db_query(c,
-              "select code, field, message from offer_rejections where offer_id = $1"
-              " order by event_offset desc limit 1",
-              1, params);
+                      "select code, field, message from offer_rejections where offer_id = $1"
+                      " order by event_offset desc limit 1",
+                      1, params);
     if (!r)
         return 503;
     if (PQntuples(r) == 0) {
@@ -280,9 +281,9 @@ int offers_api_seller(struct mg_connection *c, void *cbdata)
         return status;
     const char *params[1] = {user};
     PGresult *r = read_db_query(c,
-                        "select " OFFER_COLUMNS " from offers where seller_id = $1"
-                        " order by delivery_start_ms, event_offset limit 500",
-                        1, params);
+                                "select " OFFER_COLUMNS " from offers where seller_id = $1"
+                                " order by delivery_start_ms, event_offset limit 500",
+                                1, params);
     return r ? reply_offer_list(c, r) : 503;
 }
 

@@ -74,9 +74,11 @@ static json_t *lines_of(PGresult *r, const char *order_id)
         json_object_set_new(l, "delivery_end", read_db_time(r, i, 9, false));
         json_t *delivery = json_null();
         if (!PQgetisnull(r, i, 11))
-            delivery = json_pack("{s:o, s:o, s:o, s:o}", "delivered_wh", read_db_int_or_null(r, i, 11),
-                                 "curtailed_wh", read_db_int_or_null(r, i, 12), "seller_paid",
-                                 read_db_int_or_null(r, i, 13), "buyer_refund", read_db_int_or_null(r, i, 14));
+            delivery = json_pack("{s:o, s:o, s:o, s:o}", "delivered_wh",
+                                 read_db_int_or_null(r, i, 11), "curtailed_wh",
+                                 read_db_int_or_null(r, i, 12), "seller_paid",
+                                 read_db_int_or_null(r, i, 13), "buyer_refund",
+                                 read_db_int_or_null(r, i, 14));
         json_object_set_new(l, "delivery", delivery ? delivery : json_null());
         json_array_append_new(lines, l);
     }
@@ -111,11 +113,12 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
     }
     snprintf(limit_text, sizeof limit_text, "%ld", limit + 1);
     const char *params[4] = {user, after_id ? ms_text : NULL, after_id, limit_text};
-    PGresult *r = read_db_query(c,
-                        "select " ORDER_COLUMNS " from orders where buyer_id = $1"
-                        " and ($2::bigint is null or (created_at_ms, order_id) < ($2::bigint, $3))"
-                        " order by created_at_ms desc, order_id desc limit $4::int",
-                        4, params);
+    PGresult *r = read_db_query(
+        c,
+        "select " ORDER_COLUMNS " from orders where buyer_id = $1"
+        " and ($2::bigint is null or (created_at_ms, order_id) < ($2::bigint, $3))"
+        " order by created_at_ms desc, order_id desc limit $4::int",
+        4, params);
     if (!r)
         return 503;
     json_t *list = json_array();
@@ -138,9 +141,9 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
         snprintf(ids + n, cap - n, "}");
         const char *lp[1] = {ids};
         lines = read_db_query(c,
-                      "select " LINE_COLUMNS " from order_lines where order_id = any($1::text[])"
-                      " order by order_id, line",
-                      1, lp);
+                              "select " LINE_COLUMNS " from order_lines"
+                              " where order_id = any($1::text[]) order by order_id, line",
+                              1, lp);
         free(ids);
         if (!lines) {
             PQclear(r);
@@ -171,9 +174,9 @@ static int get_order(struct mg_connection *c, const struct p2p_config *cfg, cons
 {
     const char *params[2] = {id, user};
     PGresult *r = read_db_query(c,
-                        "select " ORDER_COLUMNS
-                        " from orders where order_id = $1 and buyer_id = $2",
-                        2, params);
+                                "select " ORDER_COLUMNS
+                                " from orders where order_id = $1 and buyer_id = $2",
+                                2, params);
     if (!r)
         return 503;
     if (PQntuples(r) != 1) {
@@ -183,8 +186,8 @@ static int get_order(struct mg_connection *c, const struct p2p_config *cfg, cons
     json_t *o = order_row(cfg, r, 0);
     PQclear(r);
     r = read_db_query(c,
-              "select " LINE_COLUMNS " from order_lines where order_id = $1 order by line",
-              1, params);
+                      "select " LINE_COLUMNS " from order_lines where order_id = $1 order by line",
+                      1, params);
     if (!r) {
         json_decref(o);
         return 503;
@@ -192,9 +195,9 @@ static int get_order(struct mg_connection *c, const struct p2p_config *cfg, cons
     json_object_set_new(o, "lines", lines_of(r, NULL));
     PQclear(r);
     r = read_db_query(c,
-              "select status, at_ms, detail::text from order_status_history where order_id = $1"
-              " order by at_ms, event_id",
-              1, params);
+                      "select status, at_ms, detail::text from order_status_history"
+                      " where order_id = $1 order by at_ms, event_id",
+                      1, params);
     if (!r) {
         json_decref(o);
         return 503;
@@ -260,9 +263,9 @@ int commands_api(struct mg_connection *c, void *cbdata)
         return http_reply_error(c, 404, "not_found", "command_id", "you issued no command %s", id);
     const char *params[1] = {id};
     PGresult *r = read_db_query(c,
-                        "select outcome, event_type, subject_id, result::text, at_ms"
-                        " from command_results where command_id = $1",
-                        1, params);
+                                "select outcome, event_type, subject_id, result::text, at_ms"
+                                " from command_results where command_id = $1",
+                                1, params);
     if (!r)
         return 503;
     json_t *doc;
