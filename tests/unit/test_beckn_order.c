@@ -169,6 +169,13 @@ START_TEST(reads_a_deg_order)
     ck_assert_str_eq(r.buyer_ref, "buyer-001");
     json_decref(o);
 
+    /* each line within the engine's 10 000 kWh, together above it: the
+     * total is the sum, not itself a line */
+    o = deg_order(6000.0, 5000.5, 11000.5);
+    ck_assert_msg(beckn_order_read(o, &r, &n) == 0, "%s: %s", n.paths, n.message);
+    ck_assert_int_eq(r.lines[1].quantity_wh, 5000500);
+    json_decref(o);
+
     o = deg_order(15.0, 10.0, 24.0); /* total_quantity != sum */
     ck_assert_int_eq(beckn_order_read(o, &r, &n), -1);
     ck_assert_str_eq(n.paths, "message.order.beckn:orderAttributes.total_quantity");
