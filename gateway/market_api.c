@@ -41,9 +41,13 @@ static int read_range(struct mg_connection *c, const struct p2p_config *cfg, int
     int64_t now = p2p_now_ms();
     if (!has_from)
         *from = now - now % DAY_MS;
-    if (!has_to) /* the end of the trade horizon, or a day after a later `from` */
+    if (!has_to) { /* the end of the trade horizon, or a day after a later `from`; at most
+                    * RANGE_MAX_MS after `from`: a default is never refused */
         *to = *from < now + cfg->rules.horizon_ms ? now + cfg->rules.horizon_ms + cfg->rules.slot_ms
                                                   : *from + DAY_MS;
+        if (*to - *from > RANGE_MAX_MS)
+            *to = *from + RANGE_MAX_MS;
+    }
     if (*to <= *from)
         return http_reply_error(c, 400, "window_inverted", "to", "to must be after from");
     if (*to - *from > RANGE_MAX_MS)

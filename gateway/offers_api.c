@@ -6,16 +6,14 @@
 
 #include "common/p2p_id.h"
 #include "common/p2p_json.h"
-#include "common/p2p_log.h"
 #include "common/p2p_time.h"
 #include "engine/offer_codec.h"
 #include "gateway/auth.h"
 #include "gateway/command_flow.h"
 #include "gateway/http.h"
-#include "gateway/pg_pool.h"
+#include "gateway/read_db.h"
 #include "gateway/seller_api.h"
 
-#define PG_WAIT_MS 2000
 
 static const char *const accepted_fields[] = {
     "source_type", "quantity_wh", "price_per_kwh", "delivery_start", "delivery_end",
@@ -156,24 +154,6 @@ static json_t *offer_row(PGresult *r, int i)
     return o;
 }
 
-/* Runs a read query on a pooled connection; answers 503 itself on failure. */
-static PGresult *query(struct mg_connection *c, const char *sql, int n, const char *const *params)
-{
-    PGconn *db = pg_pool_get(PG_WAIT_MS);
-    if (!db) {
-        http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL is unavailable, retry later");
-        return NULL;
-    }
-    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        p2p_log(P2P_WARN, "query_failed", "%s", PQerrorMessage(db));
-        PQclear(r);
-        r = NULL;
-        http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL could not answer, retry later");
-    }
-    pg_pool_put(db);
-    return r;
-}
 
 static int reply_offer_list(struct mg_connection *c, PGresult *r)
 {
@@ -205,19 +185,20 @@ static int list_open_offers(struct mg_connection *c, const struct p2p_config *cf
     /* Offers past gate closure can no longer be bought: they are not shown. */
     snprintf(after, sizeof after, "%lld", (long long)(p2p_now_ms() + cfg->rules.gate_closure_ms));
     const char *params[3] = {has_seller ? seller : NULL, limit_text, after};
-    PGresult *r = query(c,
-                        "select " OFFER_COLUMNS " from offers where status = 'LISTED'"
-                        " and delivery_start_ms >= $3::bigint"
-                        " and ($1::text is null or seller_id = $1)"
-                        " order by delivery_start_ms, event_offset limit $2::int",
-                        3, params);
+    PGresult *r = read_db_query(c,
+                                "select " OFFER_COLUMNS " from offers where status = 'LISTED'"
+                                " and delivery_start_ms >= $3::bigint"
+                                " and ($1::text is null or seller_id = $1)"
+                                " order by delivery_start_ms, event_offset limit $2::int",
+                                3, params);
     return r ? reply_offer_list(c, r) : 503;
 }
 
 static int get_offer(struct mg_connection *c, const char *id)
 {
     const char *params[1] = {id};
-    PGresult *r = query(c, "select " OFFER_COLUMNS " from offers where offer_id = $1", 1, params);
+    PGresult *r =
+        read_db_query(c, "select " OFFER_COLUMNS " from offers where offer_id = $1", 1, params);
     if (!r)
         return 503;
     if (PQntuples(r) == 1) {
@@ -226,10 +207,10 @@ static int get_offer(struct mg_connection *c, const char *id)
         return http_reply_json(c, 200, o);
     }
     PQclear(r);
-    r = query(c,
-              "select code, field, message from offer_rejections where offer_id = $1"
-              " order by event_offset desc limit 1",
-              1, params);
+    r = read_db_query(c,
+                      "select code, field, message from offer_rejections where offer_id = $1"
+                      " order by event_offset desc limit 1",
+                      1, params);
     if (!r)
         return 503;
     if (PQntuples(r) == 0) {
@@ -299,10 +280,10 @@ int offers_api_seller(struct mg_connection *c, void *cbdata)
     if (status)
         return status;
     const char *params[1] = {user};
-    PGresult *r = query(c,
-                        "select " OFFER_COLUMNS " from offers where seller_id = $1"
-                        " order by delivery_start_ms, event_offset limit 500",
-                        1, params);
+    PGresult *r = read_db_query(c,
+                                "select " OFFER_COLUMNS " from offers where seller_id = $1"
+                                " order by delivery_start_ms, event_offset limit 500",
+                                1, params);
     return r ? reply_offer_list(c, r) : 503;
 }
 

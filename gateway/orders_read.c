@@ -7,48 +7,17 @@
 #include <string.h>
 
 #include "common/p2p_json.h"
-#include "common/p2p_log.h"
 #include "common/p2p_time.h"
 #include "gateway/auth.h"
 #include "gateway/command_flow.h"
 #include "gateway/http.h"
 #include "gateway/idempotency.h"
 #include "gateway/orders_api.h"
-#include "gateway/pg_pool.h"
+#include "gateway/read_db.h"
 
-#define PG_WAIT_MS 2000
 #define PAGE_DEFAULT 20
 #define PAGE_MAX 100
 
-/* Runs a read query; answers 503 itself and returns NULL on failure. */
-static PGresult *query(struct mg_connection *c, const char *sql, int n, const char *const *params)
-{
-    PGconn *db = pg_pool_get(PG_WAIT_MS);
-    if (!db) {
-        http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL is unavailable, retry later");
-        return NULL;
-    }
-    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-        p2p_log(P2P_WARN, "query_failed", "%s", PQerrorMessage(db));
-        PQclear(r);
-        r = NULL;
-        http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL could not answer, retry later");
-    }
-    pg_pool_put(db);
-    return r;
-}
-
-static json_t *int_or_null(PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? json_null() : json_integer(atoll(PQgetvalue(r, row, col)));
-}
-
-static json_t *time_or_null(PGresult *r, int row, int col)
-{
-    return PQgetisnull(r, row, col) ? json_null()
-                                    : command_flow_time(atoll(PQgetvalue(r, row, col)));
-}
 
 #define ORDER_COLUMNS                                                                       \
     "order_id, status, quantity_wh, window_start_ms, window_end_ms, filled_wh, amount, fee," \
@@ -61,21 +30,21 @@ static json_t *order_row(const struct p2p_config *cfg, PGresult *r, int i)
                           PQgetvalue(r, i, 1), "buyer_id", PQgetvalue(r, i, 16));
     if (!o)
         return NULL;
-    json_object_set_new(o, "quantity_wh", int_or_null(r, i, 2));
-    json_object_set_new(o, "delivery_start", time_or_null(r, i, 3));
-    json_object_set_new(o, "delivery_end", time_or_null(r, i, 4));
-    json_object_set_new(o, "filled_wh", int_or_null(r, i, 5));
-    json_object_set_new(o, "amount", int_or_null(r, i, 6));
-    json_object_set_new(o, "fee", int_or_null(r, i, 7));
-    json_object_set_new(o, "total", int_or_null(r, i, 8));
+    json_object_set_new(o, "quantity_wh", read_db_int_or_null(r, i, 2));
+    json_object_set_new(o, "delivery_start", read_db_time(r, i, 3, false));
+    json_object_set_new(o, "delivery_end", read_db_time(r, i, 4, false));
+    json_object_set_new(o, "filled_wh", read_db_int_or_null(r, i, 5));
+    json_object_set_new(o, "amount", read_db_int_or_null(r, i, 6));
+    json_object_set_new(o, "fee", read_db_int_or_null(r, i, 7));
+    json_object_set_new(o, "total", read_db_int_or_null(r, i, 8));
     json_object_set_new(o, "currency", json_string(cfg->currency));
-    json_object_set_new(o, "expires_at", time_or_null(r, i, 9));
-    json_object_set_new(o, "confirmed_at", time_or_null(r, i, 10));
-    json_object_set_new(o, "refund", int_or_null(r, i, 11));
-    json_object_set_new(o, "cancel_fee", int_or_null(r, i, 12));
-    json_object_set_new(o, "delivered_wh", int_or_null(r, i, 13));
-    json_object_set_new(o, "created_at", time_or_null(r, i, 14));
-    json_object_set_new(o, "updated_at", time_or_null(r, i, 15));
+    json_object_set_new(o, "expires_at", read_db_time(r, i, 9, false));
+    json_object_set_new(o, "confirmed_at", read_db_time(r, i, 10, false));
+    json_object_set_new(o, "refund", read_db_int_or_null(r, i, 11));
+    json_object_set_new(o, "cancel_fee", read_db_int_or_null(r, i, 12));
+    json_object_set_new(o, "delivered_wh", read_db_int_or_null(r, i, 13));
+    json_object_set_new(o, "created_at", read_db_time(r, i, 14, false));
+    json_object_set_new(o, "updated_at", read_db_time(r, i, 15, false));
     return o;
 }
 
@@ -97,17 +66,19 @@ static json_t *lines_of(PGresult *r, const char *order_id)
                               "seller_id", PQgetvalue(r, i, 3), "status", PQgetvalue(r, i, 10));
         if (!l)
             continue;
-        json_object_set_new(l, "quantity_wh", int_or_null(r, i, 4));
-        json_object_set_new(l, "price_per_kwh", int_or_null(r, i, 5));
-        json_object_set_new(l, "amount", int_or_null(r, i, 6));
-        json_object_set_new(l, "fee", int_or_null(r, i, 7));
-        json_object_set_new(l, "delivery_start", time_or_null(r, i, 8));
-        json_object_set_new(l, "delivery_end", time_or_null(r, i, 9));
+        json_object_set_new(l, "quantity_wh", read_db_int_or_null(r, i, 4));
+        json_object_set_new(l, "price_per_kwh", read_db_int_or_null(r, i, 5));
+        json_object_set_new(l, "amount", read_db_int_or_null(r, i, 6));
+        json_object_set_new(l, "fee", read_db_int_or_null(r, i, 7));
+        json_object_set_new(l, "delivery_start", read_db_time(r, i, 8, false));
+        json_object_set_new(l, "delivery_end", read_db_time(r, i, 9, false));
         json_t *delivery = json_null();
         if (!PQgetisnull(r, i, 11))
-            delivery = json_pack("{s:o, s:o, s:o, s:o}", "delivered_wh", int_or_null(r, i, 11),
-                                 "curtailed_wh", int_or_null(r, i, 12), "seller_paid",
-                                 int_or_null(r, i, 13), "buyer_refund", int_or_null(r, i, 14));
+            delivery = json_pack("{s:o, s:o, s:o, s:o}", "delivered_wh",
+                                 read_db_int_or_null(r, i, 11), "curtailed_wh",
+                                 read_db_int_or_null(r, i, 12), "seller_paid",
+                                 read_db_int_or_null(r, i, 13), "buyer_refund",
+                                 read_db_int_or_null(r, i, 14));
         json_object_set_new(l, "delivery", delivery ? delivery : json_null());
         json_array_append_new(lines, l);
     }
@@ -142,11 +113,12 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
     }
     snprintf(limit_text, sizeof limit_text, "%ld", limit + 1);
     const char *params[4] = {user, after_id ? ms_text : NULL, after_id, limit_text};
-    PGresult *r = query(c,
-                        "select " ORDER_COLUMNS " from orders where buyer_id = $1"
-                        " and ($2::bigint is null or (created_at_ms, order_id) < ($2::bigint, $3))"
-                        " order by created_at_ms desc, order_id desc limit $4::int",
-                        4, params);
+    PGresult *r = read_db_query(
+        c,
+        "select " ORDER_COLUMNS " from orders where buyer_id = $1"
+        " and ($2::bigint is null or (created_at_ms, order_id) < ($2::bigint, $3))"
+        " order by created_at_ms desc, order_id desc limit $4::int",
+        4, params);
     if (!r)
         return 503;
     json_t *list = json_array();
@@ -168,10 +140,10 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
             n += (size_t)snprintf(ids + n, cap - n, "%s%s", i ? "," : "", PQgetvalue(r, i, 0));
         snprintf(ids + n, cap - n, "}");
         const char *lp[1] = {ids};
-        lines = query(c,
-                      "select " LINE_COLUMNS " from order_lines where order_id = any($1::text[])"
-                      " order by order_id, line",
-                      1, lp);
+        lines = read_db_query(c,
+                              "select " LINE_COLUMNS " from order_lines"
+                              " where order_id = any($1::text[]) order by order_id, line",
+                              1, lp);
         free(ids);
         if (!lines) {
             PQclear(r);
@@ -201,10 +173,10 @@ static int get_order(struct mg_connection *c, const struct p2p_config *cfg, cons
                      const char *id)
 {
     const char *params[2] = {id, user};
-    PGresult *r = query(c,
-                        "select " ORDER_COLUMNS
-                        " from orders where order_id = $1 and buyer_id = $2",
-                        2, params);
+    PGresult *r = read_db_query(c,
+                                "select " ORDER_COLUMNS
+                                " from orders where order_id = $1 and buyer_id = $2",
+                                2, params);
     if (!r)
         return 503;
     if (PQntuples(r) != 1) {
@@ -213,19 +185,19 @@ static int get_order(struct mg_connection *c, const struct p2p_config *cfg, cons
     }
     json_t *o = order_row(cfg, r, 0);
     PQclear(r);
-    r = query(c,
-              "select " LINE_COLUMNS " from order_lines where order_id = $1 order by line",
-              1, params);
+    r = read_db_query(c,
+                      "select " LINE_COLUMNS " from order_lines where order_id = $1 order by line",
+                      1, params);
     if (!r) {
         json_decref(o);
         return 503;
     }
     json_object_set_new(o, "lines", lines_of(r, NULL));
     PQclear(r);
-    r = query(c,
-              "select status, at_ms, detail::text from order_status_history where order_id = $1"
-              " order by at_ms, event_id",
-              1, params);
+    r = read_db_query(c,
+                      "select status, at_ms, detail::text from order_status_history"
+                      " where order_id = $1 order by at_ms, event_id",
+                      1, params);
     if (!r) {
         json_decref(o);
         return 503;
@@ -234,7 +206,7 @@ static int get_order(struct mg_connection *c, const struct p2p_config *cfg, cons
     for (int i = 0; history && i < PQntuples(r); i++) {
         json_t *detail = json_loads(PQgetvalue(r, i, 2), 0, NULL);
         json_array_append_new(history, json_pack("{s:s, s:o, s:o}", "status", PQgetvalue(r, i, 0),
-                                                 "at", time_or_null(r, i, 1), "detail",
+                                                 "at", read_db_time(r, i, 1, false), "detail",
                                                  detail ? detail : json_object()));
     }
     PQclear(r);
@@ -290,10 +262,10 @@ int commands_api(struct mg_connection *c, void *cbdata)
     if (!mine)
         return http_reply_error(c, 404, "not_found", "command_id", "you issued no command %s", id);
     const char *params[1] = {id};
-    PGresult *r = query(c,
-                        "select outcome, event_type, subject_id, result::text, at_ms"
-                        " from command_results where command_id = $1",
-                        1, params);
+    PGresult *r = read_db_query(c,
+                                "select outcome, event_type, subject_id, result::text, at_ms"
+                                " from command_results where command_id = $1",
+                                1, params);
     if (!r)
         return 503;
     json_t *doc;
@@ -306,7 +278,7 @@ int commands_api(struct mg_connection *c, void *cbdata)
         doc = json_pack("{s:s, s:s, s:s, s:o, s:o, s:o}", "command_id", id, "status",
                         accepted ? "ACCEPTED" : "REJECTED", "event_type", type, "subject_id",
                         PQgetisnull(r, 0, 2) ? json_null() : json_string(PQgetvalue(r, 0, 2)),
-                        "decided_at", time_or_null(r, 0, 4), "result",
+                        "decided_at", read_db_time(r, 0, 4, false), "result",
                         result ? result : json_null());
         if (doc && !accepted && result)
             json_object_set(doc, "error", json_object_get(result, "reason"));

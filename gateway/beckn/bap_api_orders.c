@@ -77,8 +77,9 @@ static int read_new_order(const json_t *body, struct new_order *o, struct p2p_vi
                              &has_item, v) ||
             p2p_json_int(l, "quantity_wh", &o->lines[i].quantity_wh, v))
             return -1;
-        if (o->lines[i].quantity_wh <= 0)
-            return p2p_violate(v, "invalid_field", "quantity_wh", "quantity_wh must be > 0");
+        if (o->lines[i].quantity_wh <= 0 || o->lines[i].quantity_wh > BAP_MAX_WH)
+            return p2p_violate(v, "invalid_field", "quantity_wh",
+                               "quantity_wh must be 1 to %lld Wh", BAP_MAX_WH);
         o->nlines = (int)i + 1;
     }
     return 0;

@@ -50,7 +50,9 @@ int bap_offer_price(const json_t *offer, int64_t *price_per_kwh, char currency[8
     if (!json_is_string(cur) || json_string_length(cur) != 3)
         return -1;
     copy_str(cur, currency, 8);
-    return beckn_units(value, beckn_currency_exponent(currency), price_per_kwh);
+    if (beckn_units(value, beckn_currency_exponent(currency), price_per_kwh))
+        return -1;
+    return *price_per_kwh > BAP_MAX_PRICE_PER_KWH ? -2 : 0;
 }
 
 void bap_offer_bounds(const json_t *offer, int64_t *min_wh, int64_t *max_wh)
@@ -84,18 +86,27 @@ static int read_line(const json_t *it, int i, const char *currency, struct bap_l
     snprintf(path, sizeof path, "message.order.beckn:orderItems[%d].beckn:quantity", i);
     if ((unit && !(json_is_string(unit) && strcmp(json_string_value(unit), "kWh") == 0)) ||
         beckn_units(json_object_get(q, "unitQuantity"), 3, &l->quantity_wh) ||
-        l->quantity_wh <= 0)
-        return refuse(n, path, "the quantity must be {unitQuantity > 0, unitText \"kWh\"}");
+        l->quantity_wh <= 0 || l->quantity_wh > BAP_MAX_WH)
+        return refuse(n, path, "the quantity must be {unitQuantity > 0 and at most %lld, "
+                      "unitText \"kWh\"}", BAP_MAX_WH / 1000);
     const json_t *offer = json_object_get(it, "beckn:acceptedOffer");
     copy_str(json_object_get(offer, "beckn:id"), l->offer_id, sizeof l->offer_id);
     char cur[8] = "";
-    if (bap_offer_price(offer, &l->price_per_kwh, cur) == 0) {
+    int priced = bap_offer_price(offer, &l->price_per_kwh, cur);
+    if (priced == 0) {
         l->has_price = true;
-    } else {
+    } else if (priced == -1) {
         const json_t *price = json_object_get(it, "beckn:price");
         copy_str(json_object_get(price, "currency"), cur, sizeof cur);
         l->has_price = cur[0] && beckn_units(json_object_get(price, "value"),
                                              beckn_currency_exponent(cur), &l->price_per_kwh) == 0;
+        if (l->has_price && l->price_per_kwh > BAP_MAX_PRICE_PER_KWH)
+            priced = -2;
+    }
+    if (priced == -2) {
+        snprintf(path, sizeof path, "message.order.beckn:orderItems[%d].beckn:acceptedOffer", i);
+        return refuse(n, path, "the price is above %lld minor units per kWh",
+                      BAP_MAX_PRICE_PER_KWH);
     }
     if (l->has_price && strcmp(cur, currency) != 0) {
         snprintf(path, sizeof path, "message.order.beckn:orderItems[%d].beckn:acceptedOffer", i);
@@ -111,8 +122,10 @@ static int read_money(const json_t *amount, const char *currency, const char *pa
     const json_t *cur = json_object_get(amount, "currency");
     if (!json_is_string(cur) || strcmp(json_string_value(cur), currency) != 0)
         return refuse(n, path, "the amount must be in %s", currency);
-    if (beckn_units(json_object_get(amount, "value"), beckn_currency_exponent(currency), out))
-        return refuse(n, path, "the amount value must be a number >= 0");
+    if (beckn_units(json_object_get(amount, "value"), beckn_currency_exponent(currency), out) ||
+        *out > BAP_MAX_AMOUNT)
+        return refuse(n, path, "the amount value must be a number >= 0 and at most %lld minor "
+                      "units", BAP_MAX_AMOUNT);
     return 0;
 }
 
@@ -147,6 +160,10 @@ static int read_amounts(const json_t *order, struct bap_order *o, bool all_price
             if (read_money(c, o->currency, "message.order.beckn:orderValue.components", &v, n))
                 return -1;
             parts += v;
+            if (parts > BAP_MAX_AMOUNT) /* more than any total: refused before a sum overflows */
+                return refuse(n, "message.order.beckn:orderValue.components",
+                              "the components add up to more than %lld minor units",
+                              BAP_MAX_AMOUNT);
             const json_t *type = json_object_get(c, "type");
             if (json_is_string(type) && strcmp(json_string_value(type), "UNIT") == 0) {
                 units += v;

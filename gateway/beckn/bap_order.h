@@ -30,6 +30,12 @@
 #include "gateway/beckn/message.h"
 
 #define BAP_ORDER_MAX_LINES 64
+/* Bounds on a BPP's (or a catalog's) numbers, so that every sum and product
+ * here fits in int64: 64 lines x 10^7 Wh x 10^9 minor units per kWh and an
+ * amount x 1000 stay below 2^63. */
+#define BAP_MAX_WH 10000000LL                /* a line: 10 MWh, the engine's largest */
+#define BAP_MAX_PRICE_PER_KWH 1000000000LL   /* minor units per kWh */
+#define BAP_MAX_AMOUNT 1000000000000000LL    /* minor units of one amount */
 
 struct bap_line {
     char item_id[256];
@@ -65,7 +71,7 @@ int bap_order_read(const json_t *order, const char *currency, struct bap_order *
 /* The unit price of a beckn:Offer: offerAttributes.beckn:price {value,
  * currency} or the offer's beckn:price {value|schema:price, currency|
  * schema:priceCurrency}. Returns 0 with minor units per kWh and currency
- * (out[8]), or -1. */
+ * (out[8]), -2 for a price above BAP_MAX_PRICE_PER_KWH, or -1. */
 int bap_offer_price(const json_t *offer, int64_t *price_per_kwh, char currency[8]);
 
 /* Quantity bounds of a beckn:Offer in Wh: minimumQuantity (0 if absent) and

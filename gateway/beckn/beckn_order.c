@@ -9,14 +9,16 @@
 
 #include "common/p2p_json.h"
 #include "gateway/beckn/packs.h"
+#include "gateway/beckn/units.h"
 
 #define MAX_WH 10000000 /* 10 000 kWh: the engine's largest quantity */
 
-int beckn_wh_from_kwh(const json_t *kwh, int64_t *wh)
+/* Exact kWh (more than 0, at most max_wh / 1000, at most 3 decimals) to Wh. */
+static int wh_from_kwh(const json_t *kwh, int64_t max_wh, int64_t *wh)
 {
     if (json_is_integer(kwh)) {
         json_int_t v = json_integer_value(kwh);
-        if (v <= 0 || v > MAX_WH / 1000)
+        if (v <= 0 || v > max_wh / 1000)
             return -1;
         *wh = (int64_t)v * 1000;
         return 0;
@@ -24,7 +26,7 @@ int beckn_wh_from_kwh(const json_t *kwh, int64_t *wh)
     if (!json_is_real(kwh))
         return -1;
     double x = json_real_value(kwh) * 1000.0;
-    if (!(x >= 0.5 && x <= MAX_WH + 0.5))
+    if (!(x >= 0.5 && x <= (double)max_wh + 0.5))
         return -1;
     double r = nearbyint(x);
     if (fabs(x - r) > 1e-6 * (r > 1 ? r : 1)) /* more than 3 decimals */
@@ -33,14 +35,19 @@ int beckn_wh_from_kwh(const json_t *kwh, int64_t *wh)
     return *wh > 0 ? 0 : -1;
 }
 
+int beckn_wh_from_kwh(const json_t *kwh, int64_t *wh)
+{
+    return wh_from_kwh(kwh, MAX_WH, wh);
+}
+
 json_t *beckn_kwh_json(int64_t wh)
 {
     return json_real((double)wh / 1000.0);
 }
 
-json_t *beckn_money_json(int64_t minor)
+json_t *beckn_money_json(int64_t minor, const char *currency)
 {
-    return json_real((double)minor / 100.0);
+    return beckn_decimal(minor, beckn_currency_exponent(currency));
 }
 
 static void derive(const char *prefix, const char *a, const char *b, char *out, size_t cap)
@@ -143,7 +150,9 @@ int beckn_order_read(const json_t *order, struct beckn_order_request *r, struct 
     const json_t *total = json_object_get(json_object_get(order, "beckn:orderAttributes"),
                                           "total_quantity");
     int64_t total_given;
-    if (total && (beckn_wh_from_kwh(total, &total_given) || total_given != total_wh))
+    /* the sum of up to BECKN_ORDER_MAX_LINES lines, each at most MAX_WH */
+    if (total && (wh_from_kwh(total, (int64_t)BECKN_ORDER_MAX_LINES * MAX_WH, &total_given) ||
+                  total_given != total_wh))
         return bad(n, "message.order.beckn:orderAttributes.total_quantity",
                    "total_quantity must be the sum of the items' quantities (%lld.%03lld kWh)",
                    (long long)(total_wh / 1000), (long long)(total_wh % 1000));

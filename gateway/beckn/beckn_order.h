@@ -39,9 +39,10 @@ struct beckn_order_request {
  * 10 000 kWh) to Wh. Returns 0 or -1. */
 int beckn_wh_from_kwh(const json_t *kwh, int64_t *wh);
 
-/* New JSON numbers: Wh as kWh, minor units as major units (2 decimals). */
+/* New JSON numbers: Wh as kWh, minor units of `currency` as major units
+ * (its ISO 4217 decimals: 0 for JPY, 2 for INR, 3 for KWD, ...). */
 json_t *beckn_kwh_json(int64_t wh);
-json_t *beckn_money_json(int64_t minor);
+json_t *beckn_money_json(int64_t minor, const char *currency);
 
 /* "bk-" + 32 hex of BLAKE2b(bap_id, transaction_id): the engine order id of a
  * Beckn transaction (init and confirm of one transaction name one order). */

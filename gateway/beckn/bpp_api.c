@@ -1,7 +1,6 @@
 /* bpp_api.c - the BPP endpoints (bpp_api.h). */
 #include "gateway/beckn/bpp_api.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "gateway/beckn/outbox.h"
 #include "gateway/beckn/packs.h"
 #include "gateway/beckn/replay.h"
+#include "gateway/beckn/units.h"
 #include "gateway/command_bus.h"
 #include "gateway/pg_pool.h"
 
@@ -284,22 +284,6 @@ static int handle_status(struct mg_connection *c, struct beckn_inbound *in)
     return status < 0 ? unavailable(c, in, "PostgreSQL could not store the callback") : status;
 }
 
-/* Major units ("12.34" as a JSON number) to minor units, exactly. */
-static int minor_units(const json_t *v, int64_t *out)
-{
-    if (json_is_integer(v)) {
-        *out = (int64_t)json_integer_value(v) * 100;
-        return json_integer_value(v) > 0 && json_integer_value(v) < 1000000000000LL ? 0 : -1;
-    }
-    if (!json_is_real(v))
-        return -1;
-    double x = json_real_value(v) * 100.0, r = nearbyint(x);
-    if (!(r >= 1 && r < 1e14) || fabs(x - r) > 1e-6 * r)
-        return -1;
-    *out = (int64_t)r;
-    return 0;
-}
-
 /* update: only a payment by the BAP's platform (the payer of its orders). */
 static int handle_update(struct mg_connection *c, struct beckn_inbound *in)
 {
@@ -314,11 +298,21 @@ static int handle_update(struct mg_connection *c, struct beckn_inbound *in)
         return beckn_reply_nackf(c, node, 400, "50002", "message.order.beckn:payment",
                                  "only a payment update (beckn:paymentStatus PAID or COMPLETED) is "
                                  "accepted");
+    /* the engine counts the amount in the market's minor units: a payment
+     * in another currency (or in more decimals than it has) is refused */
+    const json_t *money = json_object_get(payment, "beckn:amount");
+    const char *currency = json_string_value(json_object_get(money, "currency"));
+    if (!currency || strcmp(currency, cfg->currency) != 0)
+        return beckn_reply_nackf(c, node, 400, "30000",
+                                 "message.order.beckn:payment.beckn:amount.currency",
+                                 "the payment must be in %s", cfg->currency);
     int64_t amount;
-    if (minor_units(json_object_get(json_object_get(payment, "beckn:amount"), "value"), &amount))
+    int decimals = beckn_currency_exponent(cfg->currency);
+    if (beckn_units_exact(json_object_get(money, "value"), decimals, &amount))
         return beckn_reply_nackf(c, node, 400, "30000",
                                  "message.order.beckn:payment.beckn:amount.value",
-                                 "the amount must be a positive number with at most 2 decimals");
+                                 "the amount must be a positive number below 10^12 with at most "
+                                 "%d decimals", decimals);
     bool found;
     if (find_order(order_id, in->ctx.bap_id, buyer_id, sizeof buyer_id, &found))
         return unavailable(c, in, "PostgreSQL is unavailable");

@@ -80,8 +80,8 @@ static const char *offer_id_of(const json_t *item)
 static json_t *price_spec(int64_t minor, const char *currency)
 {
     return json_pack("{s:s, s:o, s:{s:i, s:s}}", "currency", currency, "value",
-                     beckn_money_json(minor), "applicableQuantity", "unitQuantity", 1, "unitText",
-                     "kWh");
+                     beckn_money_json(minor, currency), "applicableQuantity", "unitQuantity", 1,
+                     "unitText", "kWh");
 }
 
 int beckn_price_order(json_t *order, const json_t *decision, const char *currency)
@@ -112,10 +112,11 @@ int beckn_price_order(json_t *order, const json_t *decision, const char *currenc
     json_object_set_new(
         order, "beckn:orderValue",
         json_pack("{s:s, s:o, s:[{s:s, s:o, s:s, s:s}, {s:s, s:o, s:s, s:s}]}", "currency",
-                  currency, "value", beckn_money_json(total), "components", "type", "UNIT",
-                  "value", beckn_money_json(amount), "currency", currency, "description",
-                  "energy: sum of quantity x price per line", "type", "FEE", "value",
-                  beckn_money_json(fee), "currency", currency, "description", "platform fee"));
+                  currency, "value", beckn_money_json(total, currency), "components", "type",
+                  "UNIT", "value", beckn_money_json(amount, currency), "currency", currency,
+                  "description", "energy: sum of quantity x price per line", "type", "FEE",
+                  "value", beckn_money_json(fee, currency), "currency", currency, "description",
+                  "platform fee"));
     json_t *attrs = json_object_get(order, "beckn:orderAttributes");
     if (json_is_object(attrs))
         json_object_set_new(
@@ -140,7 +141,7 @@ json_t *beckn_payment_json(const struct beckn_node *node, const json_t *request_
         return NULL;
     json_object_set_new(p, "beckn:amount",
                         json_pack("{s:s, s:o}", "currency", currency, "value",
-                                  beckn_money_json(amount)));
+                                  beckn_money_json(amount, currency)));
     json_object_set_new(p, "beckn:beneficiary", json_string("BPP"));
     json_object_set_new(p, "beckn:paymentStatus", json_string(status));
     json_t *attrs = json_object_get(p, "beckn:paymentAttributes");
@@ -288,7 +289,7 @@ json_t *beckn_status_order(PGconn *db, const char *order_id, const char *bap_id,
         json_object_set_new(payment, "beckn:amount",
                             json_pack("{s:s, s:o}", "currency", currency, "value",
                                       beckn_money_json(atoll(PQgetvalue(o, 0, 2)) -
-                                                       atoll(PQgetvalue(o, 0, 3)))));
+                                                       atoll(PQgetvalue(o, 0, 3)), currency)));
     }
     PQclear(o);
     PQclear(l);

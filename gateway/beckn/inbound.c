@@ -2,6 +2,7 @@
 #include "gateway/beckn/inbound.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -204,12 +205,21 @@ static int check_callback_origin(struct mg_connection *c, const struct beckn_nod
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
+/* a + b for b >= 0, at most INT64_MAX: a signature's expires is any 18-digit
+ * number, and its ms must not overflow into a short retention. */
+static int64_t add_saturated(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+
+static int64_t seconds_to_ms_saturated(int64_t s)
+{
+    return s > INT64_MAX / 1000 ? INT64_MAX : s * 1000;
+}
+
 static int check_replay(struct mg_connection *c, const struct beckn_node *node,
                         struct beckn_inbound *in)
 {
     const struct beckn_context *x = &in->ctx;
     int64_t skew_ms = node->skew_s * 1000;
-    int64_t until = max64(in->auth.expires * 1000 + skew_ms,
+    int64_t until = max64(add_saturated(seconds_to_ms_saturated(in->auth.expires), skew_ms),
                           in->received_ms + node->replay_retention_ms);
     if (x->has_ttl)
         until = max64(until, x->timestamp_ms + x->ttl_ms + skew_ms);

@@ -21,6 +21,8 @@ static int nack(struct beckn_nack *n, int status, const char *code, const char *
     return -1;
 }
 
+#define DURATION_MAX_MS (366LL * 86400000) /* a ttl of at most a (leap) year */
+
 int beckn_duration_ms(const char *s, int64_t *ms)
 {
     int64_t total = 0;
@@ -60,13 +62,17 @@ int beckn_duration_ms(const char *s, int64_t *ms)
         case 'S': unit = in_time ? 1000 : -1; break;
         default: unit = -1;
         }
-        if (unit < 0)
+        /* a component longer than the limit alone is refused before it is
+         * multiplied: 12 digits times a day's ms do not fit in int64 */
+        if (unit < 0 || whole > DURATION_MAX_MS / unit)
             return -1;
         total += whole * unit + (*s == 'S' ? frac_ms : 0);
+        if (total > DURATION_MAX_MS)
+            return -1;
         any = true;
         s++;
     }
-    if (!any || total > 366LL * 86400000)
+    if (!any)
         return -1;
     *ms = total;
     return 0;

@@ -50,6 +50,27 @@ int beckn_units(const json_t *value, int exponent, int64_t *out)
     return 0;
 }
 
+#define EXACT_MAJOR_LIMIT 1000000000000LL /* 10^12 major units */
+
+int beckn_units_exact(const json_t *value, int exponent, int64_t *out)
+{
+    int64_t scale = (int64_t)power10(exponent);
+    if (json_is_integer(value)) {
+        json_int_t major = json_integer_value(value);
+        if (major < 1 || major >= EXACT_MAJOR_LIMIT) /* checked before scaling */
+            return -1;
+        *out = (int64_t)major * scale;
+        return 0;
+    }
+    if (!json_is_real(value))
+        return -1;
+    double x = json_real_value(value) * (double)scale, r = nearbyint(x);
+    if (!(r >= 1 && r < (double)EXACT_MAJOR_LIMIT * (double)scale) || fabs(x - r) > 1e-6 * r)
+        return -1;
+    *out = (int64_t)r;
+    return 0;
+}
+
 char *beckn_dumps(const json_t *doc)
 {
     return json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));

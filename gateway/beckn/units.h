@@ -26,6 +26,12 @@ json_t *beckn_decimal(int64_t units, int exponent);
  * unit. Returns 0, or -1 (not a number, negative, not below 2^53). */
 int beckn_units(const json_t *value, int exponent, int64_t *out);
 
+/* An amount that must be exact (a payment): a JSON number > 0 and below
+ * 10^12 major units with at most `exponent` decimals, as whole minor units.
+ * Returns 0, or -1 (not a number, not positive, too large, finer than a
+ * minor unit). Nothing overflows whatever the number. */
+int beckn_units_exact(const json_t *value, int exponent, int64_t *out);
+
 /* json_dumps with the flags every Beckn body we send uses: compact, keys in
  * insertion order, reals with 15 significant digits. Caller frees. */
 char *beckn_dumps(const json_t *doc);

@@ -168,7 +168,7 @@ static int cancelled(struct ctx *x, const struct request *rq, const json_t *ev, 
         json_object_set_new(payment, "beckn:paymentStatus", json_string(payment_status));
         json_object_set_new(payment, "beckn:amount",
                             json_pack("{s:s, s:o}", "currency", x->currency, "value",
-                                      beckn_money_json(refund)));
+                                      beckn_money_json(refund, x->currency)));
     }
     if (beckn_state_save(x->db, order_id, order, status, payment_status, p2p_now_ms(), x->err,
                          x->errlen) ||
@@ -198,7 +198,7 @@ static int on_paid(struct ctx *x, const struct request *rq, const json_t *ev)
         json_object_set_new(payment, "beckn:amount",
                             json_pack("{s:s, s:o}", "currency", x->currency, "value",
                                       beckn_money_json(json_integer_value(
-                                          json_object_get(ev, "paid_total")))));
+                                          json_object_get(ev, "paid_total")), x->currency)));
     }
     json_object_set_new(order, "beckn:id", json_string(rq->order_id));
     if (beckn_state_save(x->db, rq->order_id, order, NULL, status, p2p_now_ms(), x->err,

@@ -86,6 +86,46 @@ START_TEST(wrong_totals_name_their_path)
 }
 END_TEST
 
+/* A BPP's numbers up to 2^53 (what beckn_units reads) must be refused, not
+ * multiplied into an int64 overflow (quantity x price, amount x 1000). */
+START_TEST(huge_numbers_from_a_bpp_are_refused_without_overflow)
+{
+    struct bap_order got;
+    struct beckn_nack n;
+    json_t *o = json_pack("{s:s, s:[o]}", "beckn:orderStatus", "CREATED", "beckn:orderItems",
+                          line("offer-morning-001", 9e12, 0.15)); /* 9e15 Wh */
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), -1);
+    ck_assert_str_eq(n.paths, "message.order.beckn:orderItems[0].beckn:quantity");
+    json_decref(o);
+
+    o = json_pack("{s:s, s:[o]}", "beckn:orderStatus", "CREATED", "beckn:orderItems",
+                  line("offer-morning-001", 10000.0, 9e13)); /* 9e15 minor units per kWh */
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), -1);
+    ck_assert_str_eq(n.paths, "message.order.beckn:orderItems[0].beckn:acceptedOffer");
+    json_decref(o);
+
+    o = deg_order(25.0);
+    set_payment(o, 9e13); /* 9e15 minor units: x 1000 overflowed */
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), -1);
+    ck_assert_str_eq(n.paths, "message.order.beckn:payment.beckn:amount");
+    json_decref(o);
+
+    /* the largest accepted line still adds up exactly */
+    o = json_pack("{s:s, s:[o]}", "beckn:orderStatus", "CREATED", "beckn:orderItems",
+                  line("offer-morning-001", 10000.0, 10000000.0));
+    ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), 0);
+    ck_assert_int_eq(got.lines_amount, 10000000000000LL);
+    json_decref(o);
+
+    int64_t price;
+    char currency[8];
+    json_t *offer = json_pack("{s:{s:{s:f, s:s}}}", "beckn:offerAttributes", "beckn:price",
+                              "value", 9e13, "currency", "USD");
+    ck_assert_int_ne(bap_offer_price(offer, &price, currency), 0);
+    json_decref(offer);
+}
+END_TEST
+
 START_TEST(order_value_with_a_fee)
 {
     struct bap_order got;
@@ -125,6 +165,45 @@ START_TEST(order_value_with_a_fee)
                         json_string("COMPLETED"));
     ck_assert_int_eq(bap_order_read(o, "USD", &got, &n), -1);
     json_decref(o);
+}
+END_TEST
+
+/* A payment amount is exact in the currency's own decimals, positive and
+ * below 10^12 major units; a huge integer is refused, not multiplied into
+ * an int64 overflow. */
+START_TEST(payment_amounts_are_exact_in_the_currency_decimals)
+{
+    struct {
+        json_t *value;
+        int exponent;
+        int rc;
+        int64_t units;
+    } cases[] = {
+        {json_integer(1000), 0, 0, 1000},       /* JPY: 1000 yen, not 100000 */
+        {json_integer(1000), 2, 0, 100000},     /* INR */
+        {json_real(12.34), 2, 0, 1234},
+        {json_real(1.234), 3, 0, 1234},         /* KWD: three decimals */
+        {json_real(0.15), 2, 0, 15},
+        {json_real(12.345), 2, -1, 0},          /* finer than a minor unit */
+        {json_real(12.5), 0, -1, 0},
+        {json_integer(0), 2, -1, 0},
+        {json_integer(-5), 2, -1, 0},
+        {json_real(-1.5), 2, -1, 0},
+        {json_integer(999999999999LL), 2, 0, 99999999999900LL},
+        {json_integer(1000000000000LL), 2, -1, 0},
+        {json_integer(100000000000000000LL), 2, -1, 0},   /* x100 overflowed int64 */
+        {json_integer(9223372036854775807LL), 3, -1, 0},
+        {json_real(1e300), 2, -1, 0},
+        {json_string("12.34"), 2, -1, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        int64_t units = -7;
+        int rc = beckn_units_exact(cases[i].value, cases[i].exponent, &units);
+        ck_assert_msg(rc == cases[i].rc, "case %zu: rc %d", i, rc);
+        if (rc == 0)
+            ck_assert_msg(units == cases[i].units, "case %zu: %lld units", i, (long long)units);
+        json_decref(cases[i].value);
+    }
 }
 END_TEST
 
@@ -200,7 +279,9 @@ int main(void)
     tcase_add_test(tc, the_deg_order_adds_up);
     tcase_add_test(tc, wrong_totals_name_their_path);
     tcase_add_test(tc, order_value_with_a_fee);
+    tcase_add_test(tc, huge_numbers_from_a_bpp_are_refused_without_overflow);
     tcase_add_test(tc, rounding_is_half_a_minor_unit_per_line);
+    tcase_add_test(tc, payment_amounts_are_exact_in_the_currency_decimals);
     tcase_add_test(tc, filtering_keeps_matching_pairs);
     suite_add_tcase(s, tc);
     return check_run(s);

@@ -115,6 +115,23 @@ START_TEST(durations)
 }
 END_TEST
 
+/* Twelve-digit components times a day's ms exceed int64: they must be
+ * refused as too long, not overflow (UB) and wrap to a short ttl. */
+START_TEST(huge_durations_are_refused_without_overflow)
+{
+    int64_t ms;
+    const char *huge[] = {"P999999999999D", "PT999999999999H", "PT999999999999M",
+                          "PT999999999999S", "P366DT999999999999H", "P106751991167D",
+                          "P366DT24H"};
+    for (size_t i = 0; i < sizeof huge / sizeof *huge; i++)
+        ck_assert_msg(beckn_duration_ms(huge[i], &ms) == -1, "accepted %s", huge[i]);
+    ck_assert_int_eq(beckn_duration_ms("P366D", &ms), 0);
+    ck_assert_int_eq(ms, 366LL * 86400000);
+    ck_assert_int_eq(beckn_duration_ms("PT8784H", &ms), 0);
+    ck_assert_int_eq(ms, 366LL * 86400000);
+}
+END_TEST
+
 START_TEST(ack_and_nack_bodies_have_the_onix_shape)
 {
     char *ack = beckn_ack_body();
@@ -143,6 +160,7 @@ int main(void)
     tcase_add_test(tc, the_deg_example_is_accepted);
     tcase_add_test(tc, each_rule_has_its_code_and_path);
     tcase_add_test(tc, durations);
+    tcase_add_test(tc, huge_durations_are_refused_without_overflow);
     tcase_add_test(tc, ack_and_nack_bodies_have_the_onix_shape);
     suite_add_tcase(s, tc);
     return check_run(s);

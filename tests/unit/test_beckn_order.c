@@ -54,13 +54,32 @@ START_TEST(kwh_to_wh_is_exact)
 }
 END_TEST
 
+/* Our BPP's amounts are in the market currency's own decimals, as our
+ * catalog's prices are (catalog.c): 1500 yen are 1500, not 15.00. */
+START_TEST(money_follows_the_currency_decimals)
+{
+    static const struct {
+        int64_t minor;
+        const char *currency, *text;
+    } cases[] = {{1500, "JPY", "[1500.0]"}, {1234, "INR", "[12.34]"}, {1234, "KWD", "[1.234]"},
+                 {5, "USD", "[0.05]"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *text = beckn_dump(json_pack("[o]", beckn_money_json(cases[i].minor,
+                                                                  cases[i].currency)));
+        ck_assert_msg(strcmp(text, cases[i].text) == 0, "%lld %s dumped as %s",
+                      (long long)cases[i].minor, cases[i].currency, text);
+        free(text);
+    }
+}
+END_TEST
+
 START_TEST(money_is_exact_decimal)
 {
     /* the dumped number is exactly minor / 100 written in decimal */
     static const int64_t samples[] = {0, 1, 5, 10, 99, 100, 405, 1234, 97650, 123456789,
                                       99999999999, 100000000001};
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++) {
-        char *text = beckn_dump(json_pack("[o]", beckn_money_json(samples[i])));
+        char *text = beckn_dump(json_pack("[o]", beckn_money_json(samples[i], "INR")));
         char expect[48], got[48];
         snprintf(expect, sizeof expect, "%" PRId64 ".%02" PRId64, samples[i] / 100,
                  samples[i] % 100);
@@ -72,7 +91,7 @@ START_TEST(money_is_exact_decimal)
         free(text);
     }
     for (int64_t m = 0; m < 2000000; m += 13) {
-        char *text = beckn_dump(json_pack("[o]", beckn_money_json(m)));
+        char *text = beckn_dump(json_pack("[o]", beckn_money_json(m, "INR")));
         const char *dot = strchr(text, '.');
         ck_assert_msg(dot && strlen(dot) <= 4, "%" PRId64 " dumped as %s", m, text);
         long long whole = atoll(text + 1);
@@ -148,6 +167,13 @@ START_TEST(reads_a_deg_order)
     ck_assert_int_eq(r.lines[0].quantity_wh, 15000);
     ck_assert_int_eq(r.lines[1].quantity_wh, 10000);
     ck_assert_str_eq(r.buyer_ref, "buyer-001");
+    json_decref(o);
+
+    /* each line within the engine's 10 000 kWh, together above it: the
+     * total is the sum, not itself a line */
+    o = deg_order(6000.0, 5000.5, 11000.5);
+    ck_assert_msg(beckn_order_read(o, &r, &n) == 0, "%s: %s", n.paths, n.message);
+    ck_assert_int_eq(r.lines[1].quantity_wh, 5000500);
     json_decref(o);
 
     o = deg_order(15.0, 10.0, 24.0); /* total_quantity != sum */
@@ -288,6 +314,7 @@ int main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, kwh_to_wh_is_exact);
     tcase_add_test(tc, money_is_exact_decimal);
+    tcase_add_test(tc, money_follows_the_currency_decimals);
     tcase_add_test(tc, derived_ids_are_stable_engine_ids);
     tcase_add_test(tc, reads_a_deg_order);
     tcase_add_test(tc, prices_an_order_from_a_quote);
