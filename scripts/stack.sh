@@ -47,7 +47,7 @@ pg_down() {
 }
 
 kafka_ready() {
-  "$PY" - "$KAFKA_BROKERS" <<'PY'
+  "$PY" - "$KAFKA_BROKERS" 2>/dev/null <<'PY'
 import sys
 from confluent_kafka.admin import AdminClient
 AdminClient({"bootstrap.servers": sys.argv[1]}).list_topics(timeout=2)
