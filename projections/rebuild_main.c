@@ -4,11 +4,13 @@
  *  1. records the run in public.rebuild_runs (status running);
  *  2. creates schema readmodel_new with empty copies of the read-model tables
  *     (p2p_readmodel_clone, migration 006);
- *  3. projects every engine output topic from the beginning into it, with the
- *     live projector's code and id, up to the high watermarks taken at start,
- *     showing a progress bar on stderr (events/s, ETA);
- *     The copies are unlogged and carry only the indexes the projection looks
- *     up; then the other indexes, the foreign keys and logging are added;
+ *  3. reads every engine output topic from the beginning up to the high
+ *     watermarks taken at start, once, folding the events in memory into the
+ *     final rows of every table (projections/fold.h: the same rows the live
+ *     projector's per-event SQL leaves), showing a progress bar on stderr
+ *     (events/s, ETA); then writes each table once with COPY, with the
+ *     projector's offsets and stats under the live projector's id;
+ *     then the other indexes, the foreign keys and logging are added;
  *  4. verifies the result (status verifying): every account balance sums to
  *     zero, every order agrees with its lines, every fill has its line, every
  *     offer's remaining energy agrees with what was taken from it, and the row
@@ -32,6 +34,7 @@
 #include "common/p2p_log.h"
 #include "projections/migrate.h"
 #include "projections/projector.h"
+#include "projections/rebuild_fold.h"
 
 #define SCRATCH "readmodel_new"
 #define REBUILD_LOCK_KEY 7240312 /* pg_advisory_lock key: one rebuild at a time */
@@ -114,6 +117,14 @@ static void progress(struct run *r, bool final)
                   err, sizeof err))
             p2p_log(P2P_WARN, "rebuild_status", "%s", err);
     }
+}
+
+static void fold_progress(void *arg, uint64_t events)
+{
+    struct run *r = arg;
+    r->events = events;
+    if ((events & 1023) == 0)
+        progress(r, false);
 }
 
 /* Projects until every partition reached `high`. */
@@ -298,8 +309,20 @@ int main(void)
     p2p_log(P2P_INFO, "rebuild_started", "run %s: about %lld records to project into %s", r.id,
             (long long)r.total, SCRATCH);
     r.started = now_s();
-    if (project_until(&p, &r, high))
-        return fail(&r, running ? "projecting failed (see the log)" : "interrupted");
+    static struct fold folded;
+    fold_init(&folded, p.cfg.rules.slot_ms);
+    struct rebuild_fold_progress shown = {fold_progress, &r};
+    if (rebuild_fold_log(&p, &folded, high, &shown)) {
+        fold_free(&folded);
+        return fail(&r, running ? "reading the log failed (see the log)" : "interrupted");
+    }
+    p2p_log(P2P_INFO, "rebuild_folded", "run %s: %llu events folded in %.1f s (%zu MiB of state); writing",
+            r.id, (unsigned long long)r.events, now_s() - r.started, folded.arena.used >> 20);
+    int written = fold_write(&folded, r.db, SCRATCH, err, sizeof err) ||
+                  rebuild_fold_write_progress(&p, r.db, SCRATCH, err, sizeof err);
+    fold_free(&folded);
+    if (written)
+        return fail(&r, err);
     double projecting_s = now_s() - r.started;
     r.total = (int64_t)r.events; /* the watermarks also counted transaction markers */
     progress(&r, true);

@@ -1,0 +1,80 @@
+/* The fold's life cycle and event dispatch (projections/fold.h). */
+#include "projections/fold.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void fold_init(struct fold *f, int64_t slot_ms)
+{
+    memset(f, 0, sizeof *f);
+    f->slot_ms = slot_ms > 0 ? slot_ms : 1;
+}
+
+void fold_free(struct fold *f)
+{
+    struct fold_map *maps[] = {&f->offers, &f->rejections, &f->orders,   &f->lines,
+                               &f->fills,  &f->participants, &f->accounts, &f->commands};
+    struct copy_buf *bufs[] = {&f->rejection_rows, &f->history_rows, &f->delivery_rows,
+                               &f->trust_rows,     &f->entry_rows,   &f->posting_rows};
+    fold_commands_free(f);
+    for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
+        fold_map_free(maps[i]);
+    for (size_t i = 0; i < sizeof bufs / sizeof *bufs; i++)
+        copy_free(bufs[i]);
+    fold_arena_free(&f->arena);
+}
+
+const char *fold_str(struct fold *f, const char *s)
+{
+    return fold_arena_strdup(&f->arena, s, &f->oom);
+}
+
+const char *fold_member_str(struct fold *f, const json_t *obj, const char *key)
+{
+    return fold_str(f, json_string_value(json_object_get(obj, key)));
+}
+
+struct fold_offer *fold_offer_ref(struct fold *f, const char *offer_id)
+{
+    if (!offer_id)
+        offer_id = "";
+    struct fold_offer *o = fold_map_get(&f->offers, offer_id);
+    if (o)
+        return o;
+    o = fold_arena_alloc(&f->arena, sizeof *o);
+    if (!o || !(o->offer_id = fold_str(f, offer_id)) || fold_map_put(&f->offers, o->offer_id, o)) {
+        f->oom = true;
+        return NULL;
+    }
+    return o;
+}
+
+int fold_event(struct fold *f, const struct projected_event *e)
+{
+    if (fold_offers_event(f, e) || fold_orders_event(f, e) || fold_participants_event(f, e) ||
+        fold_accounts_event(f, e) || fold_commands_event(f, e) || f->oom)
+        return -1;
+    return 0;
+}
+
+int fold_copy(PGconn *db, const char *schema, const char *table, const char *columns,
+              const struct copy_buf *b, char *err, size_t errlen)
+{
+    char sql[1024];
+    snprintf(sql, sizeof sql, "copy %s.%s %s from stdin", schema, table, columns);
+    return copy_send(db, sql, b, err, errlen);
+}
+
+int fold_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen)
+{
+    if (f->oom) {
+        snprintf(err, errlen, "out of memory folding the log");
+        return -1;
+    }
+    return fold_offers_write(f, db, schema, err, errlen) || fold_orders_write(f, db, schema, err, errlen) ||
+                   fold_participants_write(f, db, schema, err, errlen) ||
+                   fold_accounts_write(f, db, schema, err, errlen) ||
+                   fold_commands_write(f, db, schema, err, errlen)
+               ? -1
+               : 0;
+}

@@ -1,0 +1,109 @@
+/* Fold of the command_results read model (the fast path of
+ * command_results_projection.c): per command, its event of the best
+ * (answer_rank, event_n), where the ranks and the outcome, subject and actor
+ * of each event type are the live module's (command_results_kind). The kept
+ * answer's event text is held outside the arena and freed when a better one
+ * replaces it, so memory stays one event per command. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "projections/fold.h"
+
+struct fold_answer {
+    const char *command_id;
+    const struct command_results_kind *kind;
+    char *subject, *actor;      /* NULL when empty (nullif) */
+    char *result;               /* the event's value (JSON text) */
+    char *event_id;
+    struct nint at_ms;
+    int event_n;
+};
+
+static char *dup_nonempty(const char *s, bool *oom)
+{
+    if (!s || !s[0])
+        return NULL;
+    char *d = strdup(s);
+    if (!d)
+        *oom = true;
+    return d;
+}
+
+static void answer_clear(struct fold_answer *a)
+{
+    free(a->subject);
+    free(a->actor);
+    free(a->result);
+    free(a->event_id);
+    a->subject = a->actor = a->result = a->event_id = NULL;
+}
+
+int fold_commands_event(struct fold *f, const struct projected_event *e)
+{
+    const struct command_results_kind *k = command_results_kind(e->type);
+    if (!k || !e->command_id[0])
+        return 0;
+    struct fold_answer *a = fold_map_get(&f->commands, e->command_id);
+    if (!a) {
+        a = fold_arena_alloc(&f->arena, sizeof *a);
+        if (!a || !(a->command_id = fold_str(f, e->command_id)) || fold_map_put(&f->commands, a->command_id, a))
+            return -1;
+    } else if (!(k->rank < a->kind->rank || (k->rank == a->kind->rank && e->event_n < a->event_n))) {
+        return 0;
+    }
+    answer_clear(a);
+    bool oom = false;
+    a->kind = k;
+    a->subject = dup_nonempty(command_results_member(e->value, k->subject), &oom);
+    a->actor = dup_nonempty(command_results_member(e->value, k->actor), &oom);
+    a->result = strdup(e->json);
+    a->event_id = strdup(e->event_id);
+    a->at_ms = json_member_nint(e->value, "occurred_at_ms");
+    a->event_n = e->event_n;
+    return oom || !a->result || !a->event_id ? -1 : 0;
+}
+
+static int answer_encode(void *value, void *arg)
+{
+    const struct fold_answer *a = value;
+    struct copy_buf *b = arg;
+    char type[128];
+    snprintf(type, sizeof type, "energy.p2p.%s", a->kind->type);
+    copy_text(b, a->command_id);
+    copy_text(b, a->kind->outcome);
+    copy_text(b, type);
+    copy_text(b, a->subject);
+    copy_text(b, a->actor);
+    copy_text(b, a->result);
+    copy_nint(b, a->at_ms);
+    copy_text(b, a->event_id);
+    copy_int(b, a->kind->rank);
+    copy_int(b, a->event_n);
+    copy_end_row(b);
+    return b->oom ? -1 : 0;
+}
+
+static int answer_free(void *value, void *arg)
+{
+    (void)arg;
+    answer_clear(value);
+    return 0;
+}
+
+void fold_commands_free(struct fold *f)
+{
+    fold_map_each(&f->commands, answer_free, NULL);
+}
+
+int fold_commands_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen)
+{
+    struct copy_buf b = {0};
+    fold_map_each(&f->commands, answer_encode, &b);
+    int rc = fold_copy(db, schema, "command_results",
+                       "(command_id, outcome, event_type, subject_id, actor_id, result, at_ms, event_id,"
+                       " answer_rank, event_n)",
+                       &b, err, errlen);
+    copy_free(&b);
+    return rc;
+}
