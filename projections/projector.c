@@ -167,7 +167,7 @@ static int assign_from_offsets(struct projector *p)
     return e ? -1 : 0;
 }
 
-int projector_start(struct projector *p)
+static int open_consumer(struct projector *p)
 {
     char err[512], group[160];
     for (int t = 0; t < PROJECTOR_TOPICS; t++)
@@ -181,7 +181,20 @@ int projector_start(struct projector *p)
         p2p_log(P2P_ERROR, "kafka", "%s", err);
         return -1;
     }
-    return connect_db(p) || load_offsets(p) || assign_from_offsets(p) ? -1 : 0;
+    return 0;
+}
+
+int projector_start(struct projector *p)
+{
+    return open_consumer(p) || connect_db(p) || load_offsets(p) || assign_from_offsets(p) ? -1 : 0;
+}
+
+int projector_start_reading(struct projector *p)
+{
+    for (int t = 0; t < PROJECTOR_TOPICS; t++)
+        for (int i = 0; i < PROJECTOR_MAX_PARTITIONS; i++)
+            p->next_offset[t][i] = -1;
+    return open_consumer(p) || assign_from_offsets(p) ? -1 : 0;
 }
 
 void projector_stop(struct projector *p)

@@ -53,6 +53,10 @@ struct projector {
  * filled. Returns 0 or -1 (logged). */
 int projector_start(struct projector *p);
 
+/* Only the consumer, positioned at the beginning of every partition, with no
+ * database (p->db stays NULL; a rebuild's reader). Returns 0 or -1 (logged). */
+int projector_start_reading(struct projector *p);
+
 /* Collects and applies one batch. Returns the number of events committed
  * (0 when none arrived), or -1 when the batch failed and was rolled back (the
  * consumer is then back at the stored offsets; the caller just goes on). */
