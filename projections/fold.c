@@ -1,6 +1,7 @@
 /* The fold's life cycle and event dispatch (projections/fold.h). */
 #include "projections/fold.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -65,16 +66,69 @@ int fold_copy(PGconn *db, const char *schema, const char *table, const char *col
     return copy_send(db, sql, b, err, errlen);
 }
 
-int fold_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen)
+/* The tables are written by WRITERS threads, each on its own connection,
+ * so that PostgreSQL loads several tables at once. Each group only reads the
+ * fold, except market_slots (the arena), which only its group touches. */
+#define WRITERS 3
+
+typedef int (*table_writer)(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
+
+struct writer_job {
+    struct fold *f;
+    const char *conninfo, *schema;
+    table_writer writers[4];
+    int rc;
+    char err[512];
+};
+
+static void *writer_main(void *arg)
+{
+    struct writer_job *job = arg;
+    PGconn *db = PQconnectdb(job->conninfo);
+    job->rc = -1;
+    if (PQstatus(db) != CONNECTION_OK) {
+        snprintf(job->err, sizeof job->err, "%s", PQerrorMessage(db));
+    } else {
+        PGresult *r = PQexec(db, "set synchronous_commit = off");
+        PQclear(r);
+        job->rc = 0;
+        for (int i = 0; i < 4 && job->writers[i] && job->rc == 0; i++)
+            job->rc = job->writers[i](job->f, db, job->schema, job->err, sizeof job->err);
+    }
+    PQfinish(db);
+    return NULL;
+}
+
+int fold_write(struct fold *f, const char *conninfo, const char *schema, char *err, size_t errlen)
 {
     if (f->oom) {
         snprintf(err, errlen, "out of memory folding the log");
         return -1;
     }
-    return fold_offers_write(f, db, schema, err, errlen) || fold_orders_write(f, db, schema, err, errlen) ||
-                   fold_participants_write(f, db, schema, err, errlen) ||
-                   fold_accounts_write(f, db, schema, err, errlen) ||
-                   fold_commands_write(f, db, schema, err, errlen)
-               ? -1
-               : 0;
+    struct writer_job jobs[WRITERS] = {
+        {.writers = {fold_commands_write}},
+        {.writers = {fold_orders_write}},
+        {.writers = {fold_offers_write, fold_participants_write, fold_accounts_write}},
+    };
+    pthread_t threads[WRITERS];
+    bool started[WRITERS] = {false};
+    for (int i = 0; i < WRITERS; i++) {
+        jobs[i].f = f;
+        jobs[i].conninfo = conninfo;
+        jobs[i].schema = schema;
+        if (pthread_create(&threads[i], NULL, writer_main, &jobs[i]) == 0)
+            started[i] = true;
+        else
+            writer_main(&jobs[i]); /* no thread: write that group here */
+    }
+    int rc = 0;
+    for (int i = 0; i < WRITERS; i++) {
+        if (started[i])
+            pthread_join(threads[i], NULL);
+        if (jobs[i].rc && rc == 0) {
+            snprintf(err, errlen, "%s", jobs[i].err);
+            rc = -1;
+        }
+    }
+    return rc;
 }

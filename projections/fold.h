@@ -83,8 +83,9 @@ void fold_free(struct fold *f);
 int fold_event(struct fold *f, const struct projected_event *e);
 
 /* Writes every read-model table of the fold into `schema` (tables empty,
- * as p2p_readmodel_clone makes them). Returns 0 or -1 with err. */
-int fold_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
+ * as p2p_readmodel_create_bare makes them), several tables at once on their
+ * own connections to `conninfo`. Returns 0 or -1 with err. */
+int fold_write(struct fold *f, const char *conninfo, const char *schema, char *err, size_t errlen);
 
 /* The offer of that id, created (not listed) when missing; NULL when out of memory. */
 struct fold_offer *fold_offer_ref(struct fold *f, const char *offer_id);

@@ -322,7 +322,7 @@ int main(void)
     projecting = NULL;
     p2p_log(P2P_INFO, "rebuild_folded", "run %s: %llu events folded in %.1f s (%zu MiB of state); writing",
             r.id, (unsigned long long)r.events, now_s() - r.started, folded.arena.used >> 20);
-    int written = fold_write(&folded, r.db, SCRATCH, err, sizeof err) ||
+    int written = fold_write(&folded, p.cfg.pg_conninfo, SCRATCH, err, sizeof err) ||
                   rebuild_fold_write_progress(&reader, r.db, SCRATCH, err, sizeof err);
     fold_free(&folded);
     if (written)
