@@ -77,6 +77,7 @@ struct writer_job {
     struct fold *f;
     const char *conninfo, *schema;
     table_writer writers[4];
+    const char *tables[10]; /* whose keys and indexes it then builds */
     int rc;
     char err[512];
 };
@@ -89,14 +90,27 @@ static void *writer_main(void *arg)
     if (PQstatus(db) != CONNECTION_OK) {
         snprintf(job->err, sizeof job->err, "%s", PQerrorMessage(db));
     } else {
-        PGresult *r = PQexec(db, "set synchronous_commit = off");
+        PGresult *r = PQexec(db, "set synchronous_commit = off; set maintenance_work_mem = '256MB'");
         PQclear(r);
         job->rc = 0;
         for (int i = 0; i < 4 && job->writers[i] && job->rc == 0; i++)
             job->rc = job->writers[i](job->f, db, job->schema, job->err, sizeof job->err);
+        for (int i = 0; i < 10 && job->tables[i] && job->rc == 0; i++)
+            job->rc = fold_constrain_table(db, job->schema, job->tables[i], job->err, sizeof job->err);
     }
     PQfinish(db);
     return NULL;
+}
+
+int fold_constrain_table(PGconn *db, const char *schema, const char *table, char *err, size_t errlen)
+{
+    const char *values[2] = {schema, table};
+    PGresult *r = PQexecParams(db, "select p2p_readmodel_constrain_table($1, $2)", 2, NULL, values, NULL, NULL, 0);
+    int rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+    if (rc)
+        snprintf(err, errlen, "keys and indexes of %s.%s: %s", schema, table, PQresultErrorMessage(r));
+    PQclear(r);
+    return rc;
 }
 
 int fold_write(struct fold *f, const char *conninfo, const char *schema, char *err, size_t errlen)
@@ -106,9 +120,12 @@ int fold_write(struct fold *f, const char *conninfo, const char *schema, char *e
         return -1;
     }
     struct writer_job jobs[WRITERS] = {
-        {.writers = {fold_commands_write}},
-        {.writers = {fold_orders_write}},
-        {.writers = {fold_offers_write, fold_participants_write, fold_accounts_write}},
+        {.writers = {fold_commands_write}, .tables = {"command_results"}},
+        {.writers = {fold_orders_write},
+         .tables = {"orders", "order_lines", "order_status_history", "delivery_reports", "fills"}},
+        {.writers = {fold_offers_write, fold_participants_write, fold_accounts_write},
+         .tables = {"offers", "offer_energy", "offer_rejections", "market_slots", "participants", "trust_history",
+                    "accounts", "journal_entries", "journal_postings"}},
     };
     pthread_t threads[WRITERS];
     bool started[WRITERS] = {false};

@@ -84,7 +84,9 @@ int fold_event(struct fold *f, const struct projected_event *e);
 
 /* Writes every read-model table of the fold into `schema` (tables empty,
  * as p2p_readmodel_create_bare makes them), several tables at once on their
- * own connections to `conninfo`. Returns 0 or -1 with err. */
+ * own connections to `conninfo`, and builds each table's keys and indexes
+ * right after it is loaded (not those of projector_offsets/projector_stats,
+ * nor the foreign keys). Returns 0 or -1 with err. */
 int fold_write(struct fold *f, const char *conninfo, const char *schema, char *err, size_t errlen);
 
 /* The offer of that id, created (not listed) when missing; NULL when out of memory. */
@@ -108,6 +110,9 @@ int fold_orders_write(struct fold *f, PGconn *db, const char *schema, char *err,
 int fold_participants_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
 int fold_accounts_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
 int fold_commands_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
+
+/* p2p_readmodel_constrain_table(schema, table): keys and indexes. 0 or -1 with err. */
+int fold_constrain_table(PGconn *db, const char *schema, const char *table, char *err, size_t errlen);
 
 /* Sends buffer b to schema.table (columns: "(a, b, ...)"). 0 or -1 with err. */
 int fold_copy(PGconn *db, const char *schema, const char *table, const char *columns,

@@ -11,7 +11,7 @@
  *     (events/s, ETA); then writes each table once with COPY, with the
  *     projector's offsets and stats under the live projector's id;
  *     the tables are bare (logged, no index) until then; then the keys,
- *     indexes and foreign keys are built once (p2p_readmodel_constrain);
+ *     indexes and foreign keys are built once (migration 007);
  *  4. verifies the result (status verifying): every account balance sums to
  *     zero, every order agrees with its lines, every fill has its line, every
  *     offer's remaining energy agrees with what was taken from it, and the row
@@ -331,11 +331,12 @@ int main(void)
     r.total = (int64_t)r.events; /* the watermarks also counted transaction markers */
     progress(&r, true);
     uint64_t projected = r.events;
-    /* The keys, the readers' indexes and the foreign keys, built once. */
+    /* The bookkeeping's keys and the foreign keys (fold_write built the
+     * other tables' keys and indexes once each was loaded). */
     double t_finish = now_s();
-    if (exec1(r.db, "set maintenance_work_mem = '256MB'", 0, NULL, err, sizeof err) ||
-        exec1(r.db, "select p2p_readmodel_constrain('" SCRATCH "')", 0, NULL, err, sizeof err) ||
-        exec1(r.db, "reset maintenance_work_mem", 0, NULL, err, sizeof err))
+    if (fold_constrain_table(r.db, SCRATCH, "projector_offsets", err, sizeof err) ||
+        fold_constrain_table(r.db, SCRATCH, "projector_stats", err, sizeof err) ||
+        exec1(r.db, "select p2p_readmodel_foreign_keys('" SCRATCH "')", 0, NULL, err, sizeof err))
         return fail(&r, err);
     double seconds = now_s() - r.started, finishing = now_s() - t_finish;
     double rate = seconds > 0 ? projected / seconds : 0;
@@ -373,8 +374,8 @@ int main(void)
     p2p_log(P2P_INFO, "rebuild_swapped", "run %s: %llu events in %.2f s (%.0f events/s), swapped in", r.id,
             (unsigned long long)r.events, seconds, rate);
     fprintf(stderr,
-            "rebuilt the read models from %llu events in %.1f s (reading, folding and copying %.1f s, "
-            "keys and indexes %.1f s): %.0f events/s; swapped in (run %s)\n",
+            "rebuilt the read models from %llu events in %.1f s (reading, folding, copying and "
+            "indexing %.1f s, foreign keys %.1f s): %.0f events/s; swapped in (run %s)\n",
             (unsigned long long)projected, seconds, projecting_s, finishing, rate, r.id);
     printf("{\"status\":\"swapped\",\"run_id\":%s,\"events\":%llu,\"seconds\":%.3f,"
            "\"projecting_seconds\":%.3f,\"finishing_seconds\":%.3f,\"events_per_sec\":%.1f}\n",

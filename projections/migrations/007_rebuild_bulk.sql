@@ -1,8 +1,10 @@
 -- The rebuild's bulk path (projections/rebuild_main.c, projections/fold.h):
 -- the read models are folded in memory and each table is written once with
 -- COPY, which is fastest into bare tables that already log (no rewrite by
--- "set logged" afterwards) and carry no index yet; the keys, indexes and
--- foreign keys are then built once over the loaded rows.
+-- "set logged" afterwards) and carry no index yet; each table's keys and
+-- indexes are then built once over its loaded rows (several tables at once,
+-- on their own connections), and finally the foreign keys. The result has
+-- the shape p2p_readmodel_clone + p2p_readmodel_finish (006) give.
 
 -- Creates schema `target` (dropping an old one) with an empty, logged copy of
 -- every read-model table of public: columns, defaults and checks only.
@@ -19,21 +21,36 @@ begin
     end loop;
 end $$;
 
--- After loading the bare copies: the primary keys and unique constraints, the
--- plain indexes and the foreign keys of public's tables, under their names.
--- The result has the shape p2p_readmodel_clone + p2p_readmodel_finish give.
-create function p2p_readmodel_constrain(target text) returns void
+-- The primary key, unique constraints and plain indexes of public's table
+-- `tbl` on target's copy, under their names.
+create function p2p_readmodel_constrain_table(target text, tbl text) returns void
 language plpgsql set search_path = public as $$
 declare
     c record;
 begin
-    for c in select cl.relname, con.conname, pg_get_constraintdef(con.oid) as def
+    for c in select con.conname, pg_get_constraintdef(con.oid) as def
              from pg_constraint con join pg_class cl on cl.oid = con.conrelid
              where cl.relnamespace = 'public'::regnamespace and con.contype in ('p', 'u')
-               and cl.relname = any (p2p_readmodel_tables()) loop
-        execute format('alter table %I.%I add constraint %I %s', target, c.relname, c.conname, c.def);
+               and cl.relname = tbl loop
+        execute format('alter table %I.%I add constraint %I %s', target, tbl, c.conname, c.def);
     end loop;
-    perform p2p_readmodel_indexes(target, false);
+    for c in select pg_get_indexdef(i.indexrelid) as def
+             from pg_index i join pg_class cl on cl.oid = i.indrelid
+             join pg_class ic on ic.oid = i.indexrelid
+             where cl.relnamespace = 'public'::regnamespace and cl.relname = tbl
+               and not exists (select 1 from pg_constraint con where con.conindid = i.indexrelid)
+               and to_regclass(format('%I.%I', target, ic.relname)) is null loop
+        execute replace(c.def, ' ON public.', format(' ON %I.', target));
+    end loop;
+end $$;
+
+-- The foreign keys between the read-model tables of public on target's copies
+-- (after every table has its keys).
+create function p2p_readmodel_foreign_keys(target text) returns void
+language plpgsql set search_path = public as $$
+declare
+    c record;
+begin
     for c in select cl.relname, con.conname, pg_get_constraintdef(con.oid) as def
              from pg_constraint con join pg_class cl on cl.oid = con.conrelid
              where cl.relnamespace = 'public'::regnamespace and con.contype = 'f'
