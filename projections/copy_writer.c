@@ -134,8 +134,93 @@ void copy_reset(struct copy_buf *b)
         b->data[0] = '\0';
 }
 
+struct copy_stream {
+    PGconn *db;
+    bool failed;
+    char err[512];
+};
+
+static void stream_close(struct copy_buf *b)
+{
+    if (!b->stream)
+        return;
+    PQfinish(b->stream->db); /* a COPY still running is aborted */
+    free(b->stream);
+    b->stream = NULL;
+}
+
+int copy_stream_start(struct copy_buf *b, const char *conninfo, const char *copy_sql, char *err,
+                      size_t errlen)
+{
+    struct copy_stream *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    b->stream = s;
+    s->db = PQconnectdb(conninfo);
+    PGresult *r = NULL;
+    if (PQstatus(s->db) != CONNECTION_OK) {
+        snprintf(err, errlen, "%s", PQerrorMessage(s->db));
+    } else {
+        r = PQexec(s->db, "set synchronous_commit = off");
+        PQclear(r);
+        r = PQexec(s->db, copy_sql);
+        if (PQresultStatus(r) != PGRES_COPY_IN || PQsetnonblocking(s->db, 1)) {
+            snprintf(err, errlen, "%s: %s", copy_sql, PQerrorMessage(s->db));
+        } else {
+            PQclear(r);
+            return 0;
+        }
+    }
+    PQclear(r);
+    stream_close(b);
+    return -1;
+}
+
+void copy_stream_pump(struct copy_buf *b)
+{
+    struct copy_stream *s = b->stream;
+    if (!s || s->failed || b->oom || b->in_row || b->len < (1u << 18))
+        return;
+    int rc = PQputCopyData(s->db, b->data, (int)b->len);
+    if (rc == 1)
+        copy_reset(b);
+    if (rc < 0 || PQflush(s->db) < 0) {
+        snprintf(s->err, sizeof s->err, "streaming rows: %s", PQerrorMessage(s->db));
+        s->failed = true;
+    }
+}
+
+/* Sends the rest, ends the COPY and reads its result. */
+static int stream_finish(struct copy_buf *b, char *err, size_t errlen)
+{
+    struct copy_stream *s = b->stream;
+    int rc = 0;
+    if (s->failed || b->oom) {
+        snprintf(err, errlen, "%s", b->oom ? "out of memory building rows" : s->err);
+        rc = -1;
+    } else if (PQsetnonblocking(s->db, 0) || (b->len && PQputCopyData(s->db, b->data, (int)b->len) != 1) ||
+               PQputCopyEnd(s->db, NULL) != 1) {
+        snprintf(err, errlen, "streaming rows: %s", PQerrorMessage(s->db));
+        rc = -1;
+    }
+    PGresult *r;
+    while (rc == 0 && (r = PQgetResult(s->db))) {
+        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+            snprintf(err, errlen, "streaming rows: %s", PQresultErrorMessage(r));
+            rc = -1;
+        }
+        PQclear(r);
+    }
+    stream_close(b);
+    copy_reset(b);
+    return rc;
+}
+
 void copy_free(struct copy_buf *b)
 {
+    stream_close(b);
     free(b->data);
     memset(b, 0, sizeof *b);
 }
@@ -162,8 +247,10 @@ struct nint json_member_nint(const json_t *obj, const char *key)
     return out;
 }
 
-int copy_send(PGconn *db, const char *copy_sql, const struct copy_buf *b, char *err, size_t errlen)
+int copy_send(PGconn *db, const char *copy_sql, struct copy_buf *b, char *err, size_t errlen)
 {
+    if (b->stream)
+        return stream_finish(b, err, errlen);
     if (b->oom) {
         snprintf(err, errlen, "out of memory building the rows of: %s", copy_sql);
         return -1;

@@ -14,7 +14,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct copy_stream;
+
 struct copy_buf {
+    struct copy_stream *stream; /* set: the rows stream to a COPY running meanwhile */
     char *data;
     size_t len, cap;
     size_t rows;
@@ -48,7 +51,18 @@ int64_t json_member_int(const json_t *obj, const char *key);
 struct nint json_member_nint(const json_t *obj, const char *key);
 
 /* Runs `copy_sql` (a COPY ... FROM STDIN) and sends the buffer's rows.
- * Returns 0, or -1 with err. */
-int copy_send(PGconn *db, const char *copy_sql, const struct copy_buf *b, char *err, size_t errlen);
+ * Returns 0, or -1 with err. A streaming buffer (copy_stream_start) instead
+ * sends its last rows and ends its own COPY (db and copy_sql unused). */
+int copy_send(PGconn *db, const char *copy_sql, struct copy_buf *b, char *err, size_t errlen);
+
+/* Starts `copy_sql` on a connection of its own and makes b stream to it:
+ * copy_stream_pump hands the rows built so far to libpq without waiting
+ * (PostgreSQL loads them while the caller goes on), copy_send ends it.
+ * Returns 0 or -1 with err (b is then a plain buffer). */
+int copy_stream_start(struct copy_buf *b, const char *conninfo, const char *copy_sql, char *err,
+                      size_t errlen);
+/* Between rows: sends what is buffered once it is worth a write. Failures
+ * are kept and reported by copy_send. */
+void copy_stream_pump(struct copy_buf *b);
 
 #endif

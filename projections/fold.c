@@ -4,6 +4,9 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+
+#include "common/p2p_log.h"
 
 void fold_init(struct fold *f, int64_t slot_ms)
 {
@@ -50,16 +53,56 @@ struct fold_offer *fold_offer_ref(struct fold *f, const char *offer_id)
     return o;
 }
 
+/* The insert-only tables' rows (fold_stream) and their columns. */
+#define STREAMED 6
+static struct copy_buf *streamed(struct fold *f, int i, const char **table, const char **columns)
+{
+    static const char *const tables[STREAMED][2] = {
+        {"journal_postings", "(event_id, n, account, amount)"},
+        {"journal_entries", "(event_id, command_id, reason, ref_id, currency, at_ms)"},
+        {"order_status_history", "(event_id, order_id, status, at_ms, detail)"},
+        {"trust_history",
+         "(event_id, participant_id, old_score, new_score, delta, reason, ref_id, tier, trade_limit_wh, at_ms)"},
+        {"delivery_reports",
+         "(fill_id, event_id, order_id, seller_id, buyer_id, quantity_wh, delivered_wh, curtailed_wh,"
+         " seller_paid, buyer_refund, platform_fee, at_ms)"},
+        {"offer_rejections",
+         "(event_id, offer_id, command_id, seller_id, code, field, message, rejected_at_ms, event_offset)"},
+    };
+    struct copy_buf *bufs[STREAMED] = {&f->posting_rows, &f->entry_rows, &f->history_rows,
+                                       &f->trust_rows,   &f->delivery_rows, &f->rejection_rows};
+    if (table) {
+        *table = tables[i][0];
+        *columns = tables[i][1];
+    }
+    return bufs[i];
+}
+
+int fold_stream(struct fold *f, const char *conninfo, const char *schema, char *err, size_t errlen)
+{
+    for (int i = 0; i < STREAMED; i++) {
+        const char *table, *columns;
+        struct copy_buf *b = streamed(f, i, &table, &columns);
+        char sql[1024];
+        snprintf(sql, sizeof sql, "copy %s.%s %s from stdin", schema, table, columns);
+        if (copy_stream_start(b, conninfo, sql, err, errlen))
+            return -1;
+    }
+    return 0;
+}
+
 int fold_event(struct fold *f, const struct projected_event *e)
 {
     if (fold_offers_event(f, e) || fold_orders_event(f, e) || fold_participants_event(f, e) ||
         fold_accounts_event(f, e) || fold_commands_event(f, e) || f->oom)
         return -1;
+    for (int i = 0; i < STREAMED; i++)
+        copy_stream_pump(streamed(f, i, NULL, NULL));
     return 0;
 }
 
 int fold_copy(PGconn *db, const char *schema, const char *table, const char *columns,
-              const struct copy_buf *b, char *err, size_t errlen)
+              struct copy_buf *b, char *err, size_t errlen)
 {
     char sql[1024];
     snprintf(sql, sizeof sql, "copy %s.%s %s from stdin", schema, table, columns);
@@ -69,22 +112,26 @@ int fold_copy(PGconn *db, const char *schema, const char *table, const char *col
 /* The tables are written by WRITERS threads, each on its own connection,
  * so that PostgreSQL loads several tables at once. Each group only reads the
  * fold, except market_slots (the arena), which only its group touches. */
-#define WRITERS 3
+#define WRITERS 4
 
 typedef int (*table_writer)(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
 
 struct writer_job {
+    const char *name;
     struct fold *f;
     const char *conninfo, *schema;
     table_writer writers[4];
     const char *tables[10]; /* whose keys and indexes it then builds */
     int rc;
+    double seconds;
     char err[512];
 };
 
 static void *writer_main(void *arg)
 {
     struct writer_job *job = arg;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     PGconn *db = PQconnectdb(job->conninfo);
     job->rc = -1;
     if (PQstatus(db) != CONNECTION_OK) {
@@ -99,6 +146,8 @@ static void *writer_main(void *arg)
             job->rc = fold_constrain_table(db, job->schema, job->tables[i], job->err, sizeof job->err);
     }
     PQfinish(db);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    job->seconds = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
     return NULL;
 }
 
@@ -120,10 +169,12 @@ int fold_write(struct fold *f, const char *conninfo, const char *schema, char *e
         return -1;
     }
     struct writer_job jobs[WRITERS] = {
-        {.writers = {fold_commands_write}, .tables = {"command_results"}},
-        {.writers = {fold_orders_write},
+        {.name = "command_results 1/2", .writers = {fold_commands_write_first_half}},
+        {.name = "command_results 2/2", .writers = {fold_commands_write_second_half}},
+        {.name = "orders", .writers = {fold_orders_write},
          .tables = {"orders", "order_lines", "order_status_history", "delivery_reports", "fills"}},
-        {.writers = {fold_offers_write, fold_participants_write, fold_accounts_write},
+        {.name = "offers, participants, accounts",
+         .writers = {fold_offers_write, fold_participants_write, fold_accounts_write},
          .tables = {"offers", "offer_energy", "offer_rejections", "market_slots", "participants", "trust_history",
                     "accounts", "journal_entries", "journal_postings"}},
     };
@@ -142,10 +193,22 @@ int fold_write(struct fold *f, const char *conninfo, const char *schema, char *e
     for (int i = 0; i < WRITERS; i++) {
         if (started[i])
             pthread_join(threads[i], NULL);
+        p2p_log(P2P_INFO, "rebuild_writer", "%s written in %.2f s", jobs[i].name, jobs[i].seconds);
         if (jobs[i].rc && rc == 0) {
             snprintf(err, errlen, "%s", jobs[i].err);
             rc = -1;
         }
     }
+    /* command_results' key once both halves are in */
+    PGconn *db = rc ? NULL : PQconnectdb(conninfo);
+    if (db && PQstatus(db) != CONNECTION_OK) {
+        snprintf(err, errlen, "%s", PQerrorMessage(db));
+        rc = -1;
+    } else if (db) {
+        PGresult *r = PQexec(db, "set maintenance_work_mem = '256MB'");
+        PQclear(r);
+        rc = fold_constrain_table(db, schema, "command_results", err, errlen);
+    }
+    PQfinish(db);
     return rc;
 }

@@ -109,13 +109,21 @@ int fold_offers_write(struct fold *f, PGconn *db, const char *schema, char *err,
 int fold_orders_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
 int fold_participants_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
 int fold_accounts_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
-int fold_commands_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
+/* command_results in two halves, written at once on two connections. */
+int fold_commands_write_first_half(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
+int fold_commands_write_second_half(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
 
 /* p2p_readmodel_constrain_table(schema, table): keys and indexes. 0 or -1 with err. */
 int fold_constrain_table(PGconn *db, const char *schema, const char *table, char *err, size_t errlen);
 
 /* Sends buffer b to schema.table (columns: "(a, b, ...)"). 0 or -1 with err. */
 int fold_copy(PGconn *db, const char *schema, const char *table, const char *columns,
-              const struct copy_buf *b, char *err, size_t errlen);
+              struct copy_buf *b, char *err, size_t errlen);
+
+/* Starts the COPY of every insert-only table (histories, journal, trust
+ * history, rejections, delivery reports) on connections of their own, so
+ * PostgreSQL loads their rows while the log is still being folded. Returns 0
+ * or -1 with err. */
+int fold_stream(struct fold *f, const char *conninfo, const char *schema, char *err, size_t errlen);
 
 #endif

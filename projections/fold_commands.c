@@ -3,7 +3,8 @@
  * (answer_rank, event_n), where the ranks and the outcome, subject and actor
  * of each event type are the live module's (command_results_kind). The kept
  * answer's event text is held outside the arena and freed when a better one
- * replaces it, so memory stays one event per command. */
+ * replaces it, so memory stays one event per command. The table is the
+ * largest (the events' JSON), so it is written in two halves at once. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,10 +65,19 @@ int fold_commands_event(struct fold *f, const struct projected_event *e)
     return oom || !a->result || !a->event_id ? -1 : 0;
 }
 
+struct answer_share {
+    struct copy_buf b;
+    size_t seen;
+    int part, parts;
+};
+
 static int answer_encode(void *value, void *arg)
 {
     const struct fold_answer *a = value;
-    struct copy_buf *b = arg;
+    struct answer_share *share = arg;
+    if (share->seen++ % (size_t)share->parts != (size_t)share->part)
+        return 0;
+    struct copy_buf *b = &share->b;
     char type[128];
     snprintf(type, sizeof type, "energy.p2p.%s", a->kind->type);
     copy_text(b, a->command_id);
@@ -96,14 +106,26 @@ void fold_commands_free(struct fold *f)
     fold_map_each(&f->commands, answer_free, NULL);
 }
 
-int fold_commands_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen)
+/* Writes every `parts`-th answer from the `part`-th on. */
+static int write_share(struct fold *f, PGconn *db, const char *schema, int part, int parts, char *err,
+                       size_t errlen)
 {
-    struct copy_buf b = {0};
-    fold_map_each(&f->commands, answer_encode, &b);
+    struct answer_share share = {.part = part, .parts = parts};
+    fold_map_each(&f->commands, answer_encode, &share);
     int rc = fold_copy(db, schema, "command_results",
                        "(command_id, outcome, event_type, subject_id, actor_id, result, at_ms, event_id,"
                        " answer_rank, event_n)",
-                       &b, err, errlen);
-    copy_free(&b);
+                       &share.b, err, errlen);
+    copy_free(&share.b);
     return rc;
+}
+
+int fold_commands_write_first_half(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen)
+{
+    return write_share(f, db, schema, 0, 2, err, errlen);
+}
+
+int fold_commands_write_second_half(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen)
+{
+    return write_share(f, db, schema, 1, 2, err, errlen);
 }

@@ -314,6 +314,10 @@ int main(void)
     static struct fold folded;
     fold_init(&folded, p.cfg.rules.slot_ms);
     struct rebuild_fold_progress shown = {fold_progress, &r};
+    if (fold_stream(&folded, p.cfg.pg_conninfo, SCRATCH, err, sizeof err)) {
+        fold_free(&folded);
+        return fail(&r, err);
+    }
     if (rebuild_fold_log(&reader, &folded, high, &shown)) {
         fold_free(&folded);
         return fail(&r, running ? "reading the log failed (see the log)" : "interrupted");
