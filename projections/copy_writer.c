@@ -136,6 +136,8 @@ void copy_reset(struct copy_buf *b)
 
 struct copy_stream {
     PGconn *db;
+    size_t handed;   /* bytes of the buffer handed to libpq */
+    size_t next_try; /* buffer length at which to try again while libpq is still sending */
     bool failed;
     char err[512];
 };
@@ -178,17 +180,33 @@ int copy_stream_start(struct copy_buf *b, const char *conninfo, const char *copy
     return -1;
 }
 
+/* libpq is handed at most this much at a time, and only once it sent all
+ * it had: a partial send moves libpq's remaining bytes to the front of its
+ * buffer, so a large backlog there would be moved again and again. */
+#define STREAM_CHUNK (1u << 20)
+#define STREAM_MIN (1u << 18)
+
 void copy_stream_pump(struct copy_buf *b)
 {
     struct copy_stream *s = b->stream;
-    if (!s || s->failed || b->oom || b->in_row || b->len < (1u << 18))
+    if (!s || s->failed || b->oom || b->in_row || b->len - s->handed < STREAM_MIN || b->len < s->next_try)
         return;
-    int rc = PQputCopyData(s->db, b->data, (int)b->len);
-    if (rc == 1)
-        copy_reset(b);
-    if (rc < 0 || PQflush(s->db) < 0) {
+    int pending = PQflush(s->db);
+    if (pending == 1) {
+        s->next_try = b->len + STREAM_MIN; /* PostgreSQL is behind: retry later, not every row */
+        return;
+    }
+    size_t n = b->len - s->handed < STREAM_CHUNK ? b->len - s->handed : STREAM_CHUNK;
+    if (pending < 0 || PQputCopyData(s->db, b->data + s->handed, (int)n) != 1 || PQflush(s->db) < 0) {
         snprintf(s->err, sizeof s->err, "streaming rows: %s", PQerrorMessage(s->db));
         s->failed = true;
+        return;
+    }
+    s->handed += n;
+    s->next_try = 0;
+    if (s->handed == b->len) {
+        copy_reset(b);
+        s->handed = 0;
     }
 }
 
@@ -200,7 +218,7 @@ static int stream_finish(struct copy_buf *b, char *err, size_t errlen)
     if (s->failed || b->oom) {
         snprintf(err, errlen, "%s", b->oom ? "out of memory building rows" : s->err);
         rc = -1;
-    } else if (PQsetnonblocking(s->db, 0) || (b->len && PQputCopyData(s->db, b->data, (int)b->len) != 1) ||
+    } else if (PQsetnonblocking(s->db, 0) || (b->len > s->handed && PQputCopyData(s->db, b->data + s->handed, (int)(b->len - s->handed)) != 1) ||
                PQputCopyEnd(s->db, NULL) != 1) {
         snprintf(err, errlen, "streaming rows: %s", PQerrorMessage(s->db));
         rc = -1;
