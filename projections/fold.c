@@ -19,7 +19,7 @@ void fold_free(struct fold *f)
     struct fold_map *maps[] = {&f->offers, &f->rejections, &f->orders,   &f->lines,
                                &f->fills,  &f->participants, &f->accounts, &f->commands};
     struct copy_buf *bufs[] = {&f->rejection_rows, &f->history_rows, &f->delivery_rows,
-                               &f->trust_rows,     &f->entry_rows,   &f->posting_rows};
+                               &f->trust_rows,     &f->entry_rows,   &f->posting_rows, &f->answer_rows};
     fold_commands_free(f);
     for (size_t i = 0; i < sizeof maps / sizeof *maps; i++)
         fold_map_free(maps[i]);
@@ -54,7 +54,7 @@ struct fold_offer *fold_offer_ref(struct fold *f, const char *offer_id)
 }
 
 /* The insert-only tables' rows (fold_stream) and their columns. */
-#define STREAMED 6
+#define STREAMED 7
 static struct copy_buf *streamed(struct fold *f, int i, const char **table, const char **columns)
 {
     static const char *const tables[STREAMED][2] = {
@@ -68,9 +68,12 @@ static struct copy_buf *streamed(struct fold *f, int i, const char **table, cons
          " seller_paid, buyer_refund, platform_fee, at_ms)"},
         {"offer_rejections",
          "(event_id, offer_id, command_id, seller_id, code, field, message, rejected_at_ms, event_offset)"},
+        {"command_results",
+         "(command_id, outcome, event_type, subject_id, actor_id, result, at_ms, event_id, answer_rank, event_n)"},
     };
     struct copy_buf *bufs[STREAMED] = {&f->posting_rows, &f->entry_rows, &f->history_rows,
-                                       &f->trust_rows,   &f->delivery_rows, &f->rejection_rows};
+                                       &f->trust_rows,   &f->delivery_rows, &f->rejection_rows,
+                                       &f->answer_rows};
     if (table) {
         *table = tables[i][0];
         *columns = tables[i][1];

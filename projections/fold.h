@@ -51,6 +51,7 @@ struct fold {
     struct copy_buf entry_rows, posting_rows;
     /* fold_commands.c */
     struct fold_map commands;
+    struct copy_buf answer_rows; /* final answers, streamed */
 };
 
 /* What every fold module keeps of an offer (fold_offers.c owns it; the
@@ -121,7 +122,8 @@ int fold_copy(PGconn *db, const char *schema, const char *table, const char *col
               struct copy_buf *b, char *err, size_t errlen);
 
 /* Starts the COPY of every insert-only table (histories, journal, trust
- * history, rejections, delivery reports) on connections of their own, so
+ * history, rejections, delivery reports) and of the command answers known
+ * to be final on connections of their own, so
  * PostgreSQL loads their rows while the log is still being folded. Returns 0
  * or -1 with err. */
 int fold_stream(struct fold *f, const char *conninfo, const char *schema, char *err, size_t errlen);
