@@ -3,8 +3,15 @@
 -- COPY, which is fastest into bare tables that already log (no rewrite by
 -- "set logged" afterwards) and carry no index yet; each table's keys and
 -- indexes are then built once over its loaded rows (several tables at once,
--- on their own connections), and finally the foreign keys. The result has
--- the shape p2p_readmodel_clone + p2p_readmodel_finish (006) give.
+-- on their own connections), and finally the foreign keys: the same tables,
+-- keys, indexes and foreign keys as public's. This replaces 006's path
+-- (unlogged copies with lookup indexes, projected event by event, then
+-- indexed and set logged), whose functions are dropped here.
+
+drop function p2p_readmodel_finish(text);
+drop function p2p_readmodel_clone(text);
+drop function p2p_readmodel_indexes(text, boolean);
+drop function p2p_readmodel_lookup_indexes();
 
 -- Creates schema `target` (dropping an old one) with an empty, logged copy of
 -- every read-model table of public: columns, defaults and checks only.
