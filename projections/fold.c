@@ -96,7 +96,8 @@ int fold_stream(struct fold *f, const char *conninfo, const char *schema, char *
 
 int fold_event(struct fold *f, const struct projected_event *e)
 {
-    if (fold_offers_event(f, e) || fold_orders_event(f, e) || fold_participants_event(f, e) ||
+    if (fold_offers_event(f, e) || fold_orders_event(f, e) || fold_fills_event(f, e) ||
+        fold_participants_event(f, e) ||
         fold_accounts_event(f, e) || fold_commands_event(f, e) || f->oom)
         return -1;
     for (int i = 0; i < STREAMED; i++)

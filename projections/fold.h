@@ -13,7 +13,7 @@
  * the moment their event is folded; the parsed JSON is never kept.
  *
  * One module per read model: fold_offers.c, fold_orders.c (orders, lines,
- * history, deliveries, fills), fold_participants.c, fold_accounts.c,
+ * history, deliveries), fold_fills.c, fold_participants.c, fold_accounts.c,
  * fold_commands.c. Each has an event entry point (returns 0, or -1 when out
  * of memory) and a write entry point (COPY into the schema; 0 or -1 with
  * err). */
@@ -99,6 +99,7 @@ const char *fold_member_str(struct fold *f, const json_t *obj, const char *key);
 
 int fold_offers_event(struct fold *f, const struct projected_event *e);
 int fold_orders_event(struct fold *f, const struct projected_event *e);
+int fold_fills_event(struct fold *f, const struct projected_event *e);
 int fold_participants_event(struct fold *f, const struct projected_event *e);
 int fold_accounts_event(struct fold *f, const struct projected_event *e);
 int fold_commands_event(struct fold *f, const struct projected_event *e);
@@ -108,6 +109,11 @@ void fold_commands_free(struct fold *f);
 
 int fold_offers_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
 int fold_orders_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
+/* Called by fold_orders_write: fills after their lines are final. */
+int fold_fills_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
+/* The final status and last event of the order line of that fill; false
+ * when no order line has that fill id (fold_orders.c). */
+bool fold_line_state(const struct fold *f, const char *fill_id, const char **status, const char **last_event_id);
 int fold_participants_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
 int fold_accounts_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen);
 /* command_results in two halves, written at once on two connections. */

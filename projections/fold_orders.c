@@ -1,17 +1,11 @@
-/* Fold of the orders read model (the fast path of orders_projection.c and
- * fills_projection.c): `orders`, `order_lines`, `order_status_history`,
- * `delivery_reports` and `fills`.
+/* Fold of the orders read model (the fast path of orders_projection.c):
+ * `orders`, `order_lines`, `order_status_history` and `delivery_reports`;
+ * the lines' final states also decide the fills' (fold_fills.c).
  *
  * Order events come through one topic in the engine's order, so each event
  * applies the same transition to the order and its lines as the live
  * statements do (reserved lines add to their offer's taken energy, released
- * ones subtract). A fill's row is its fill.v1; its status and last event are
- * derived at the end from its line: RELEASED -> CANCELLED_BY_BUYER,
- * CANCELLED_BY_SELLER, DELIVERED -> SETTLED with the line's last event, else
- * SOLD with the fill's own event. That is what the live statements leave
- * whichever of fill.v1 and the line's events came first: every event that
- * puts a line into one of those states moves the fill the same way, and no
- * event takes a line out of them except into another of them. */
+ * ones subtract). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -286,35 +280,6 @@ static int paid(struct fold *f, const struct projected_event *e)
     return 0;
 }
 
-static int fill(struct fold *f, const struct projected_event *e)
-{
-    const json_t *v = e->value;
-    const char *id = member(v, "fill_id");
-    if (!id || fold_map_get(&f->fills, id))
-        return 0; /* the live insert would refuse it */
-    struct fold_fill *x = fold_arena_alloc(&f->arena, sizeof *x);
-    if (!x || !(x->fill_id = fold_str(f, id)) || fold_map_put(&f->fills, x->fill_id, x))
-        return -1;
-    struct copy_buf b = {0};
-    static const char *const cols[] = {"fill_id",  "order_id",    "offer_id",      "seller_id",
-                                       "buyer_id", "quantity_wh", "price_per_kwh", "amount",
-                                       "fee",      "delivery_start_ms", "delivery_end_ms", "occurred_at_ms"};
-    for (size_t i = 0; i < sizeof cols / sizeof *cols; i++)
-        copy_member(&b, v, cols[i]);
-    x->row = b.oom ? NULL : fold_str(f, b.data);
-    copy_free(&b);
-    x->event_id = event_id_of(f, e);
-    x->offer_id = fold_member_str(f, v, "offer_id");
-    x->quantity_wh = json_member_int(v, "quantity_wh");
-    x->amount = json_member_int(v, "amount");
-    x->price_per_kwh = json_member_int(v, "price_per_kwh");
-    x->start_ms = json_member_int(v, "delivery_start_ms");
-    x->end_ms = json_member_int(v, "delivery_end_ms");
-    x->next = f->fill_list;
-    f->fill_list = x;
-    return x->row ? 0 : -1;
-}
-
 int fold_orders_event(struct fold *f, const struct projected_event *e)
 {
     const char *t = e->type;
@@ -334,8 +299,6 @@ int fold_orders_event(struct fold *f, const struct projected_event *e)
         return delivery_settled(f, e);
     if (strcmp(t, "order.paid.v1") == 0)
         return paid(f, e);
-    if (strcmp(t, "fill.v1") == 0)
-        return fill(f, e);
     return 0;
 }
 
@@ -379,36 +342,14 @@ static int order_encode(void *value, void *arg)
     return ob->oom || lb->oom ? -1 : 0;
 }
 
-static const char *fill_status(const struct fold_line *l)
+bool fold_line_state(const struct fold *f, const char *fill_id, const char **status, const char **last_event_id)
 {
+    const struct fold_line *l = fold_map_get(&f->lines, fill_id);
     if (!l)
-        return NULL;
-    if (strcmp(l->status, "RELEASED") == 0)
-        return "CANCELLED_BY_BUYER";
-    if (strcmp(l->status, "CANCELLED_BY_SELLER") == 0)
-        return "CANCELLED_BY_SELLER";
-    if (strcmp(l->status, "DELIVERED") == 0)
-        return "SETTLED";
-    return NULL;
-}
-
-static int fills_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen)
-{
-    struct copy_buf b = {0};
-    for (struct fold_fill *x = f->fill_list; x; x = x->next) {
-        const struct fold_line *l = fold_map_get(&f->lines, x->fill_id);
-        const char *status = fill_status(l);
-        copy_fragment(&b, x->row);
-        copy_text(&b, status ? status : "SOLD");
-        copy_text(&b, status ? l->last_event_id : x->event_id);
-        copy_end_row(&b);
-    }
-    int rc = fold_copy(db, schema, "fills",
-                       "(fill_id, order_id, offer_id, seller_id, buyer_id, quantity_wh, price_per_kwh, amount,"
-                       " fee, delivery_start_ms, delivery_end_ms, filled_at_ms, status, last_event_id)",
-                       &b, err, errlen);
-    copy_free(&b);
-    return rc;
+        return false;
+    *status = l->status;
+    *last_event_id = l->last_event_id;
+    return true;
 }
 
 int fold_orders_write(struct fold *f, PGconn *db, const char *schema, char *err, size_t errlen)
@@ -432,7 +373,7 @@ int fold_orders_write(struct fold *f, PGconn *db, const char *schema, char *err,
                                "(fill_id, event_id, order_id, seller_id, buyer_id, quantity_wh, delivered_wh,"
                                " curtailed_wh, seller_paid, buyer_refund, platform_fee, at_ms)",
                                &f->delivery_rows, err, errlen) ||
-                     fills_write(f, db, schema, err, errlen)
+                     fold_fills_write(f, db, schema, err, errlen)
                  ? -1
                  : 0;
     copy_free(&b.orders);
