@@ -35,15 +35,7 @@ static const char *ANSWERS =
     "  event_n = excluded.event_n"
     " where (excluded.answer_rank, excluded.event_n) < (r.answer_rank, r.event_n)";
 
-struct answer_kind {
-    const char *type;
-    int rank;
-    const char *outcome;
-    const char *subject; /* member naming the subject ("offer." = inside "offer") */
-    const char *actor;
-};
-
-static const struct answer_kind kinds[] = {
+static const struct command_results_kind kinds[] = {
     {"offer.listed.v1", 1, "accepted", "offer.offer_id", "offer.seller_id"},
     {"offer.rejected.v1", 1, "rejected", "offer_id", "seller_id"},
     {"order.quoted.v1", 1, "accepted", "order_id", "buyer_id"},
@@ -65,7 +57,15 @@ int command_results_projection_prepare(PGconn *db)
     return projection_prepare(db, "command_answers", ANSWERS);
 }
 
-static const char *member(const json_t *value, const char *path)
+const struct command_results_kind *command_results_kind(const char *type)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+        if (strcmp(kinds[i].type, type) == 0)
+            return &kinds[i];
+    return NULL;
+}
+
+const char *command_results_member(const json_t *value, const char *path)
 {
     if (strncmp(path, "offer.", 6) == 0)
         return projection_str(json_object_get(value, "offer"), path + 6);
@@ -74,17 +74,14 @@ static const char *member(const json_t *value, const char *path)
 
 void command_results_projection_apply(struct projection_context *c, const struct projected_event *e)
 {
-    const struct answer_kind *k = NULL;
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds && !k; i++)
-        if (strcmp(kinds[i].type, e->type) == 0)
-            k = &kinds[i];
+    const struct command_results_kind *k = command_results_kind(e->type);
     if (!k || !e->command_id[0])
         return;
     char type[128];
     snprintf(type, sizeof type, "energy.p2p.%s", e->type);
     json_t *answer = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:O}", "c", e->command_id, "o",
-                               k->outcome, "t", type, "s", member(e->value, k->subject), "a",
-                               member(e->value, k->actor), "e", e->event_id, "r", k->rank, "n",
+                               k->outcome, "t", type, "s", command_results_member(e->value, k->subject), "a",
+                               command_results_member(e->value, k->actor), "e", e->event_id, "r", k->rank, "n",
                                e->event_n, "v", e->value);
     char *text = answer ? json_dumps(answer, JSON_COMPACT) : NULL;
     if (text)

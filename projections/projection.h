@@ -96,6 +96,20 @@ void projection_array_send_with(struct projection_context *c, enum projection_ar
                                 int nextra, const char *const *extra);
 void projection_context_free(struct projection_context *c);
 
+/* Which events answer a command (command_results_projection.c), shared
+ * with the rebuild's fold (fold_commands.c). */
+struct command_results_kind {
+    const char *type;    /* e.g. "offer.listed.v1" */
+    int rank;            /* 1 outcome, 2 reservation or withdrawal, 3 money only */
+    const char *outcome;
+    const char *subject; /* member naming the subject ("offer." = inside "offer") */
+    const char *actor;
+};
+/* The kind of events of that type, or NULL when they never answer. */
+const struct command_results_kind *command_results_kind(const char *type);
+/* The string member at path ("x" or "offer.x") of the event, or "". */
+const char *command_results_member(const json_t *value, const char *path);
+
 /* Helpers shared by the modules. */
 int projection_prepare(PGconn *db, const char *name, const char *sql);
 /* Queues statement `name` with the event's value as $1 and up to 3 more parameters. */

@@ -167,7 +167,7 @@ static int assign_from_offsets(struct projector *p)
     return e ? -1 : 0;
 }
 
-int projector_start(struct projector *p)
+static int open_consumer(struct projector *p)
 {
     char err[512], group[160];
     for (int t = 0; t < PROJECTOR_TOPICS; t++)
@@ -181,7 +181,20 @@ int projector_start(struct projector *p)
         p2p_log(P2P_ERROR, "kafka", "%s", err);
         return -1;
     }
-    return connect_db(p) || load_offsets(p) || assign_from_offsets(p) ? -1 : 0;
+    return 0;
+}
+
+int projector_start(struct projector *p)
+{
+    return open_consumer(p) || connect_db(p) || load_offsets(p) || assign_from_offsets(p) ? -1 : 0;
+}
+
+int projector_start_reading(struct projector *p)
+{
+    for (int t = 0; t < PROJECTOR_TOPICS; t++)
+        for (int i = 0; i < PROJECTOR_MAX_PARTITIONS; i++)
+            p->next_offset[t][i] = -1;
+    return open_consumer(p) || assign_from_offsets(p) ? -1 : 0;
 }
 
 void projector_stop(struct projector *p)
@@ -204,13 +217,11 @@ static int topic_index(const struct projector *p, const char *topic)
     return -1;
 }
 
-/* Queues the statements of one record. Unreadable records and types no read
- * model uses are logged and skipped (they still count as consumed). Returns
- * the index of its type or -1. */
-static int apply_message(struct projection_context *c, const rd_kafka_message_t *m)
+int projector_decode(const rd_kafka_message_t *m, struct projector_record *rec)
 {
-    struct p2p_envelope env;
-    if (p2p_envelope_read(m, &env) || strncmp(env.type, P2P_CE_TYPE_PREFIX, strlen(P2P_CE_TYPE_PREFIX))) {
+    memset(rec, 0, sizeof *rec);
+    if (p2p_envelope_read(m, &rec->env) ||
+        strncmp(rec->env.type, P2P_CE_TYPE_PREFIX, strlen(P2P_CE_TYPE_PREFIX))) {
         p2p_log(P2P_WARN, "event_skipped", "%s offset %lld: no CloudEvents headers of ours",
                 rd_kafka_topic_name(m->rkt), (long long)m->offset);
         return -1;
@@ -220,33 +231,53 @@ static int apply_message(struct projection_context *c, const rd_kafka_message_t 
     char *text = value && json_is_object(value) ? malloc(m->len + 1) : NULL;
     if (!text) {
         p2p_log(P2P_WARN, "event_skipped", "%s offset %lld (%s): the value is not a JSON object",
-                rd_kafka_topic_name(m->rkt), (long long)m->offset, env.type);
+                rd_kafka_topic_name(m->rkt), (long long)m->offset, rec->env.type);
         json_decref(value);
         return -1;
     }
     memcpy(text, m->payload, m->len);
     text[m->len] = '\0';
-    struct projected_event e = {.type = env.type + strlen(P2P_CE_TYPE_PREFIX),
-                                .json = text,
-                                .value = value,
-                                .topic = rd_kafka_topic_name(m->rkt),
-                                .partition = m->partition,
-                                .offset = m->offset};
-    e.event_id = projection_str(value, "event_id");
-    if (!e.event_id[0])
-        e.event_id = env.id;
-    e.command_id = projection_str(value, "command_id");
-    const char *slash = strrchr(e.event_id, '/');
-    e.event_n = slash ? atoi(slash + 1) : 0;
-    offers_projection_apply(c, &e);
-    orders_projection_apply(c, &e);
-    fills_projection_apply(c, &e);
-    participants_projection_apply(c, &e);
-    accounts_projection_apply(c, &e);
-    command_results_projection_apply(c, &e);
-    int type = type_index(e.type);
-    free(text);
-    json_decref(value);
+    struct projected_event *e = &rec->event;
+    *e = (struct projected_event){.type = rec->env.type + strlen(P2P_CE_TYPE_PREFIX),
+                                  .json = text,
+                                  .value = value,
+                                  .topic = rd_kafka_topic_name(m->rkt),
+                                  .partition = m->partition,
+                                  .offset = m->offset};
+    e->event_id = projection_str(value, "event_id");
+    if (!e->event_id[0])
+        e->event_id = rec->env.id;
+    e->command_id = projection_str(value, "command_id");
+    const char *slash = strrchr(e->event_id, '/');
+    e->event_n = slash ? atoi(slash + 1) : 0;
+    rec->type = type_index(e->type);
+    return 0;
+}
+
+void projector_record_free(struct projector_record *rec)
+{
+    free((char *)rec->event.json);
+    json_decref((json_t *)rec->event.value);
+    memset(rec, 0, sizeof *rec);
+}
+
+/* Queues the statements of one record. Unreadable records and types no read
+ * model uses are logged and skipped (they still count as consumed). Returns
+ * the index of its type or -1. */
+static int apply_message(struct projection_context *c, const rd_kafka_message_t *m)
+{
+    struct projector_record rec;
+    if (projector_decode(m, &rec))
+        return -1;
+    const struct projected_event *e = &rec.event;
+    offers_projection_apply(c, e);
+    orders_projection_apply(c, e);
+    fills_projection_apply(c, e);
+    participants_projection_apply(c, e);
+    accounts_projection_apply(c, e);
+    command_results_projection_apply(c, e);
+    int type = rec.type;
+    projector_record_free(&rec);
     return type;
 }
 

@@ -21,6 +21,8 @@
 #include <stdint.h>
 
 #include "common/p2p_config.h"
+#include "common/p2p_envelope.h"
+#include "projections/projection.h"
 
 #define PROJECTOR_TOPICS 6
 #define PROJECTOR_MAX_PARTITIONS 64
@@ -51,6 +53,10 @@ struct projector {
  * filled. Returns 0 or -1 (logged). */
 int projector_start(struct projector *p);
 
+/* Only the consumer, positioned at the beginning of every partition, with no
+ * database (p->db stays NULL; a rebuild's reader). Returns 0 or -1 (logged). */
+int projector_start_reading(struct projector *p);
+
 /* Collects and applies one batch. Returns the number of events committed
  * (0 when none arrived), or -1 when the batch failed and was rolled back (the
  * consumer is then back at the stored offsets; the caller just goes on). */
@@ -68,5 +74,17 @@ int projector_high_watermarks(struct projector *p, int64_t high[PROJECTOR_TOPICS
 const char *projector_type_name(int i);
 
 void projector_stop(struct projector *p);
+
+/* One consumed record decoded as the read-model modules see it. */
+struct projector_record {
+    struct p2p_envelope env;
+    struct projected_event event; /* json and value owned (projector_record_free) */
+    int type;                     /* index for type_count, -1 for a type no model knows */
+};
+
+/* Decodes a record. Returns 0, or -1 (logged) when it is not one of ours or
+ * its value is not a JSON object (such records are skipped, yet consumed). */
+int projector_decode(const rd_kafka_message_t *m, struct projector_record *rec);
+void projector_record_free(struct projector_record *rec);
 
 #endif

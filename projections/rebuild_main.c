@@ -3,12 +3,15 @@
  *
  *  1. records the run in public.rebuild_runs (status running);
  *  2. creates schema readmodel_new with empty copies of the read-model tables
- *     (p2p_readmodel_clone, migration 006);
- *  3. projects every engine output topic from the beginning into it, with the
- *     live projector's code and id, up to the high watermarks taken at start,
- *     showing a progress bar on stderr (events/s, ETA);
- *     The copies are unlogged and carry only the indexes the projection looks
- *     up; then the other indexes, the foreign keys and logging are added;
+ *     (p2p_readmodel_create_bare, migration 007);
+ *  3. reads every engine output topic from the beginning up to the high
+ *     watermarks taken at start, once, folding the events in memory into the
+ *     final rows of every table (projections/fold.h: the same rows the live
+ *     projector's per-event SQL leaves), showing a progress bar on stderr
+ *     (events/s, ETA); then writes each table once with COPY, with the
+ *     projector's offsets and stats under the live projector's id;
+ *     the tables are bare (logged, no index) until then; then the keys,
+ *     indexes and foreign keys are built once (migration 007);
  *  4. verifies the result (status verifying): every account balance sums to
  *     zero, every order agrees with its lines, every fill has its line, every
  *     offer's remaining energy agrees with what was taken from it, and the row
@@ -20,7 +23,7 @@
  * Any failure leaves the live tables untouched, drops the scratch schema and
  * marks the run failed. The last line on stdout is a JSON summary.
  * Environment: as the projector (docs/configuration.md), plus
- * P2P_REBUILD_BATCH (events per transaction, default 5000). */
+ * P2P_REBUILD_BATCH (events per transaction while catching up, default 5000). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,7 @@
 #include "common/p2p_log.h"
 #include "projections/migrate.h"
 #include "projections/projector.h"
+#include "projections/rebuild_fold.h"
 
 #define SCRATCH "readmodel_new"
 #define REBUILD_LOCK_KEY 7240312 /* pg_advisory_lock key: one rebuild at a time */
@@ -114,6 +118,14 @@ static void progress(struct run *r, bool final)
                   err, sizeof err))
             p2p_log(P2P_WARN, "rebuild_status", "%s", err);
     }
+}
+
+static void fold_progress(void *arg, uint64_t events)
+{
+    struct run *r = arg;
+    r->events = events;
+    if ((events & 1023) == 0)
+        progress(r, false);
 }
 
 /* Projects until every partition reached `high`. */
@@ -278,18 +290,19 @@ int main(void)
     }
     snprintf(r.id, sizeof r.id, "%s", id);
     free(id);
-    if (exec1(r.db, "select p2p_readmodel_clone('" SCRATCH "')", 0, NULL, err, sizeof err))
+    if (exec1(r.db, "select p2p_readmodel_create_bare('" SCRATCH "')", 0, NULL, err, sizeof err))
         return fail(&r, err);
 
-    p.schema = SCRATCH;
-    p.batch_max = (int)batch;
-    p.batch_ms = 500;
-    p.report_eof = true;
-    p.running = &running;
-    projecting = &p;
-    if (projector_start(&p))
-        return fail(&r, "cannot start projecting (see the log)");
-    if (projector_high_watermarks(&p, high, &r.total))
+    /* The reader: only a consumer, from the beginning of every partition. */
+    static struct projector reader;
+    reader.cfg = p.cfg;
+    reader.schema = SCRATCH;
+    reader.report_eof = true;
+    reader.running = &running;
+    projecting = &reader;
+    if (projector_start_reading(&reader))
+        return fail(&r, "cannot start reading the log (see the log)");
+    if (projector_high_watermarks(&reader, high, &r.total))
         return fail(&r, "cannot read the topics' high watermarks");
     char total[24];
     snprintf(total, sizeof total, "%lld", (long long)r.total);
@@ -298,23 +311,53 @@ int main(void)
     p2p_log(P2P_INFO, "rebuild_started", "run %s: about %lld records to project into %s", r.id,
             (long long)r.total, SCRATCH);
     r.started = now_s();
-    if (project_until(&p, &r, high))
-        return fail(&r, running ? "projecting failed (see the log)" : "interrupted");
+    static struct fold folded;
+    fold_init(&folded, p.cfg.rules.slot_ms);
+    struct rebuild_fold_progress shown = {fold_progress, &r};
+    if (fold_stream(&folded, p.cfg.pg_conninfo, SCRATCH, err, sizeof err)) {
+        fold_free(&folded);
+        return fail(&r, err);
+    }
+    if (rebuild_fold_log(&reader, &folded, high, &shown)) {
+        fold_free(&folded);
+        return fail(&r, running ? "reading the log failed (see the log)" : "interrupted");
+    }
+    projector_stop(&reader);
+    projecting = NULL;
+    p2p_log(P2P_INFO, "rebuild_folded", "run %s: %llu events folded in %.1f s (%zu MiB of state); writing",
+            r.id, (unsigned long long)r.events, now_s() - r.started, folded.arena.used >> 20);
+    int written = fold_write(&folded, p.cfg.pg_conninfo, SCRATCH, err, sizeof err) ||
+                  rebuild_fold_write_progress(&reader, r.db, SCRATCH, err, sizeof err);
+    fold_free(&folded);
+    if (written)
+        return fail(&r, err);
     double projecting_s = now_s() - r.started;
     r.total = (int64_t)r.events; /* the watermarks also counted transaction markers */
     progress(&r, true);
     uint64_t projected = r.events;
-    /* The readers' indexes, foreign keys and crash safety (logged tables). */
+    /* The bookkeeping's keys and the foreign keys (fold_write built the
+     * other tables' keys and indexes once each was loaded). */
     double t_finish = now_s();
-    if (exec1(r.db, "select p2p_readmodel_finish('" SCRATCH "')", 0, NULL, err, sizeof err))
+    if (fold_constrain_table(r.db, SCRATCH, "projector_offsets", err, sizeof err) ||
+        fold_constrain_table(r.db, SCRATCH, "projector_stats", err, sizeof err) ||
+        exec1(r.db, "select p2p_readmodel_foreign_keys('" SCRATCH "')", 0, NULL, err, sizeof err))
         return fail(&r, err);
     double seconds = now_s() - r.started, finishing = now_s() - t_finish;
     double rate = seconds > 0 ? projected / seconds : 0;
 
     set_status(&r, "verifying", NULL);
-    if (verify(r.db, &p, why, sizeof why))
+    if (verify(r.db, &reader, why, sizeof why))
         return fail(&r, why);
-    /* What arrived while we verified. */
+    /* What arrived meanwhile, with the live projector's code, from the
+     * offsets the fold stored. */
+    p.schema = SCRATCH;
+    p.batch_max = (int)batch;
+    p.batch_ms = 500;
+    p.report_eof = true;
+    p.running = &running;
+    projecting = &p;
+    if (projector_start(&p))
+        return fail(&r, "cannot start projecting (see the log)");
     if (projector_high_watermarks(&p, high, NULL) || project_until(&p, &r, high))
         return fail(&r, "catching up failed (see the log)");
     projector_stop(&p);
@@ -335,8 +378,8 @@ int main(void)
     p2p_log(P2P_INFO, "rebuild_swapped", "run %s: %llu events in %.2f s (%.0f events/s), swapped in", r.id,
             (unsigned long long)r.events, seconds, rate);
     fprintf(stderr,
-            "rebuilt the read models from %llu events in %.1f s (projecting %.1f s, indexes and logging "
-            "%.1f s): %.0f events/s; swapped in (run %s)\n",
+            "rebuilt the read models from %llu events in %.1f s (reading, folding, copying and "
+            "indexing %.1f s, foreign keys %.1f s): %.0f events/s; swapped in (run %s)\n",
             (unsigned long long)projected, seconds, projecting_s, finishing, rate, r.id);
     printf("{\"status\":\"swapped\",\"run_id\":%s,\"events\":%llu,\"seconds\":%.3f,"
            "\"projecting_seconds\":%.3f,\"finishing_seconds\":%.3f,\"events_per_sec\":%.1f}\n",
