@@ -8,9 +8,10 @@
  * once, then every --poll-ms or a tenth of the time waited so far, whichever
  * is longer: a latency is exact to within 10 % or --poll-ms).
  *
- * Before the run it deposits money for the buyers (operator endpoint) and
- * lists enough sellers' energy for every order. The last line of output is one
- * JSON object with the results. libcurl multi, keep-alive connections. */
+ * Before the run it deposits money for the buyers (operator endpoint), lists
+ * enough sellers' energy for every order and warms the connections up. The
+ * last line of output is one JSON object with the results. libcurl multi,
+ * keep-alive connections. */
 #include <curl/curl.h>
 #include <getopt.h>
 #include <math.h>
@@ -229,6 +230,38 @@ static void finish_request(CURLM *multi, struct order *o)
     o->in_flight = false;
 }
 
+/* Before the clock starts: one GET /api/orders/{unknown id} (a 404) on each
+ * of the connections at once, so the run does not count the one-time costs of
+ * a fresh stack (TCP connections, the gateway's PostgreSQL pool connecting on
+ * first use), only its steady state. Returns 0 when every answer came. */
+static int warm_up(CURLM *multi, const struct options *opt)
+{
+    int n = opt->connections, answered = 0;
+    struct order *w = calloc((size_t)n, sizeof *w);
+    if (!w)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        w[i].phase = PHASE_POLL;
+        snprintf(w[i].order_id, sizeof w[i].order_id, "bench-warm-up-%d", i);
+        start_request(multi, opt, &w[i], i);
+    }
+    int running = n;
+    while (running > 0) {
+        if (curl_multi_perform(multi, &running) != CURLM_OK ||
+            curl_multi_poll(multi, NULL, 0, 100, NULL) != CURLM_OK)
+            break;
+        CURLMsg *m;
+        int left;
+        while ((m = curl_multi_info_read(multi, &left)))
+            if (m->msg == CURLMSG_DONE && m->data.result == CURLE_OK)
+                answered++;
+    }
+    for (int i = 0; i < n; i++)
+        finish_request(multi, &w[i]);
+    free(w);
+    return answered == n ? 0 : -1;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -314,6 +347,10 @@ int main(int argc, char **argv)
                  "{\"quantity_wh\":%d,\"delivery_start\":\"%s\",\"delivery_end\":\"%s\"}", ORDER_WH,
                  opt.window_start, opt.window_end);
     }
+    if (warm_up(multi, &opt)) {
+        fprintf(stderr, "warm-up: not every connection was answered\n");
+        return 1;
+    }
     fprintf(stderr, "offering %.0f orders/s for %.0f s (%ld orders), %d connections\n", opt.rate,
             opt.seconds, total, opt.connections);
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -329,7 +366,12 @@ int main(int argc, char **argv)
      * latency still counts from the scheduled time. */
     struct order **ready = calloc((size_t)total, sizeof *ready);
     long ready_head = 0, ready_n = 0, active = 0;
-    if (!ready) {
+    /* Polls that are due wait in their own queue, served after the buys: a
+     * poll is the benchmark's own load, and a buy queued behind it would add
+     * the generator's queueing to the decision latency. */
+    struct order **polls_ready = calloc((size_t)total, sizeof *polls_ready);
+    long polls_head = 0, polls_n = 0;
+    if (!ready || !polls_ready) {
         fprintf(stderr, "out of memory\n");
         return 1;
     }
@@ -340,12 +382,17 @@ int main(int argc, char **argv)
             ready[(ready_head + ready_n++) % total] = &orders[next];
         }
         while (due.n > 0 && due.items[0]->next_poll_ms <= t) {
-            ready[(ready_head + ready_n++) % total] = heap_pop(&due);
+            polls_ready[(polls_head + polls_n++) % total] = heap_pop(&due);
             polls++;
         }
         for (; ready_n > 0 && active < opt.connections; ready_n--, active++) {
             struct order *o = ready[ready_head];
             ready_head = (ready_head + 1) % total;
+            start_request(multi, &opt, o, o - orders);
+        }
+        for (; polls_n > 0 && active < opt.connections; polls_n--, active++) {
+            struct order *o = polls_ready[polls_head];
+            polls_head = (polls_head + 1) % total;
             start_request(multi, &opt, o, o - orders);
         }
         double wake = next < total ? orders[next].due_ms : t + 50;
@@ -431,6 +478,7 @@ int main(int argc, char **argv)
     curl_multi_cleanup(multi);
     free(due.items);
     free(ready);
+    free(polls_ready);
     free(orders);
     free(latency);
     free(decision);

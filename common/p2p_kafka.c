@@ -54,7 +54,14 @@ rd_kafka_t *p2p_kafka_consumer(const struct p2p_config *cfg, const char *group_i
         set(conf, "enable.auto.commit", "false", err, errlen) ||
         set(conf, "enable.auto.offset.store", "false", err, errlen) ||
         set(conf, "auto.offset.reset", "earliest", err, errlen) ||
-        set(conf, "enable.partition.eof", report_eof ? "true" : "false", err, errlen)) {
+        set(conf, "enable.partition.eof", report_eof ? "true" : "false", err, errlen) ||
+        /* read_committed: a transaction's records become readable only at
+         * its commit marker, and the broker does not answer a waiting fetch
+         * when that happens: it holds it to fetch.wait.max.ms (500 ms by
+         * default). Every downstream step (projector, engine recovery, the
+         * beckn worker) would wait that long; 10 ms costs an idle consumer
+         * about 100 small fetch requests a second. */
+        set(conf, "fetch.wait.max.ms", "10", err, errlen)) {
         rd_kafka_conf_destroy(conf);
         return NULL;
     }

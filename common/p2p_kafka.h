@@ -2,7 +2,8 @@
  *  - producers are idempotent with acks=all (and transactional when given a
  *    transactional.id), so an acknowledged record is never lost or doubled;
  *  - consumers read with isolation.level=read_committed, never auto-commit,
- *    and are driven with assign() (no group rebalances);
+ *    and are driven with assign() (no group rebalances), with a 10 ms
+ *    fetch wait (committed records are seen promptly);
  *  - topics are created at start when missing (idempotent).
  * Errors come back as a message in the caller's buffer. */
 #ifndef P2P_KAFKA_H

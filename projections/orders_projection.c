@@ -7,7 +7,13 @@
  * Effects on other read models that the events of this topic decide:
  *  - energy: reserved lines add to offer_energy.taken_wh, released lines
  *    (expiry, buyer cancellation) subtract, and the offer's remaining_wh is
- *    recomputed (a sum: the offer may be listed later in projection order);
+ *    recomputed (a sum: the offer may be listed later in projection order).
+ *    The reservations of a batch are added up per offer and applied by one
+ *    statement at its end (orders_projection_flush): a popular offer is
+ *    otherwise one row updated by every order, and PostgreSQL walks all the
+ *    versions a transaction made of a row on each update (quadratic in the
+ *    batch). Sums commute, and remaining_wh is recomputed from the final sum,
+ *    so the read model ends the batch exactly as with per-event updates;
  *  - fills: a buyer cancellation, seller cancellation or delivery moves the
  *    fill row when it exists (fills_projection.c takes the line's state when
  *    the fill arrives later). */
@@ -46,11 +52,18 @@ static const char *RESERVED =
     "   (x->>'quantity_wh')::bigint, (x->>'price_per_kwh')::bigint, (x->>'amount')::bigint,"
     "   (x->>'fee')::bigint, (x->>'score_ppm')::int, (x->>'delivery_start_ms')::bigint,"
     "   (x->>'delivery_end_ms')::bigint, 'RESERVED', v->>'event_id'"
-    "  from e, jsonb_array_elements(v->'lines') x),"
-    HISTORY("'RESERVED'", "jsonb_build_object('expires_at_ms', v->'expires_at_ms', 'filled_wh', v->'filled_wh',"
-                          " 'total', v->'total')") ","
-    ADD_TAKEN("select x->>'offer_id', sum((x->>'quantity_wh')::bigint)"
-              "  from e, jsonb_array_elements(v->'lines') x group by 1")
+    "  from e, jsonb_array_elements(v->'lines') x)"
+    " insert into order_status_history (event_id, order_id, status, at_ms, detail)"
+    " select v->>'event_id', v->>'order_id', 'RESERVED', (v->>'occurred_at_ms')::bigint,"
+    "  jsonb_build_object('expires_at_ms', v->'expires_at_ms', 'filled_wh', v->'filled_wh',"
+    "   'total', v->'total') from e";
+
+/* $1: [order.reserved event, ...] of a batch: their lines' energy, summed per
+ * offer, is taken from the offers. */
+static const char *RESERVED_ENERGY =
+    "with" ADD_TAKEN("select x->>'offer_id', sum((x->>'quantity_wh')::bigint)"
+                     "  from jsonb_array_elements($1::jsonb) v, jsonb_array_elements(v->'lines') x"
+                     "  group by 1")
     UPDATE_OFFERS_FROM_T;
 
 static const char *CONFIRMED =
@@ -134,16 +147,18 @@ int orders_projection_prepare(PGconn *db)
            projection_prepare(db, "order_settled", SETTLED) ||
            projection_prepare(db, "fill_cancelled", FILL_CANCELLED) ||
            projection_prepare(db, "delivery_settled", DELIVERY_SETTLED) ||
-           projection_prepare(db, "order_paid", PAID);
+           projection_prepare(db, "order_paid", PAID) ||
+           projection_prepare(db, "order_reserved_energy", RESERVED_ENERGY);
 }
 
 void orders_projection_apply(struct projection_context *c, const struct projected_event *e)
 {
     static const char *const cancelled[1] = {"CANCELLED"}, *const expired[1] = {"EXPIRED"};
     const char *t = e->type;
-    if (strcmp(t, "order.reserved.v1") == 0)
+    if (strcmp(t, "order.reserved.v1") == 0) {
         projection_send(c, "order_reserved", e, 0, NULL);
-    else if (strcmp(t, "order.confirmed.v1") == 0)
+        projection_array_add(c, ARRAY_ENERGY, e->json);
+    } else if (strcmp(t, "order.confirmed.v1") == 0)
         projection_send(c, "order_confirmed", e, 0, NULL);
     else if (strcmp(t, "order.cancelled.v1") == 0)
         projection_send(c, "order_released", e, 1, cancelled);
@@ -157,4 +172,9 @@ void orders_projection_apply(struct projection_context *c, const struct projecte
         projection_send(c, "delivery_settled", e, 0, NULL);
     else if (strcmp(t, "order.paid.v1") == 0)
         projection_send(c, "order_paid", e, 0, NULL);
+}
+
+void orders_projection_flush(struct projection_context *c)
+{
+    projection_array_send(c, ARRAY_ENERGY, "order_reserved_energy");
 }

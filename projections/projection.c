@@ -92,6 +92,7 @@ void projection_array_add_tagged(struct projection_context *c, enum projection_a
 void projection_flush(struct projection_context *c)
 {
     offers_projection_flush(c); /* before fills: they count sold energy of offers known by then */
+    orders_projection_flush(c);
     fills_projection_flush(c);
     command_results_projection_flush(c);
     accounts_projection_flush(c);

@@ -47,6 +47,7 @@ enum projection_array_kind {
     ARRAY_JOURNAL,
     ARRAY_TRUST,
     ARRAY_PROFILES,
+    ARRAY_ENERGY,
     ARRAY_KINDS
 };
 
@@ -79,6 +80,7 @@ void command_results_projection_apply(struct projection_context *c,
  * them: they touch other tables). */
 void projection_flush(struct projection_context *c);
 void offers_projection_flush(struct projection_context *c);
+void orders_projection_flush(struct projection_context *c);
 void fills_projection_flush(struct projection_context *c);
 void command_results_projection_flush(struct projection_context *c);
 void accounts_projection_flush(struct projection_context *c);

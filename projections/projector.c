@@ -110,6 +110,16 @@ static int connect_db(struct projector *p)
                 }
                 if (applied > 0)
                     p2p_log(P2P_INFO, "migrated", "applied %d migration(s)", applied);
+                /* A batch's commit need not wait for its WAL flush: the
+                 * offsets it consumed are stored in the same transaction,
+                 * so a PostgreSQL crash that loses the last commits loses
+                 * their offsets with them, and the projector re-projects
+                 * those events from Kafka (where they are durable). The read
+                 * models are derived data; nothing is acknowledged on the
+                 * strength of this commit. Migrations above committed with
+                 * the server's setting. */
+                if (sql(p->db, "set synchronous_commit = off"))
+                    return -1;
             }
             return prepare_all(p->db);
         }
