@@ -171,10 +171,11 @@ static int read_request(struct mg_connection *c, const struct beckn_bap *bap, ch
     const char *key;
     json_t *val;
     json_object_foreach(body, key, val)
-        if (strcmp(key, "expression") != 0) {
+        if (strcmp(key, "expression") != 0) { /* answer before the key is freed */
+            int st = http_reply_error(c, 400, "unknown_field", key,
+                                      "%s is not a field of a discover", key);
             json_decref(body);
-            return http_reply_error(c, 400, "unknown_field", key, "%s is not a field of a discover",
-                                    key);
+            return st;
         }
     const json_t *e = json_object_get(body, "expression");
     if (e && !json_is_null(e)) {
