@@ -335,3 +335,41 @@ int command_flow_run(struct mg_connection *c, const struct p2p_config *cfg,
     free(text);
     return status;
 }
+
+int command_flow_claim_key(struct mg_connection *c, const char *issuer, const char *endpoint,
+                           const json_t *body, const char *claim_id, const char **key)
+{
+    if (read_key(c, key))
+        return http_reply_error(c, 400, "invalid_field", "Idempotency-Key",
+                                "Idempotency-Key must be 1 to %d visible ASCII characters",
+                                IDEMPOTENCY_KEY_MAX);
+    if (!*key)
+        return 0;
+    char *canonical = body ? json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    if (body && !canonical)
+        return http_reply_error(c, 503, "unavailable", NULL, "out of memory, retry later");
+    char hash[REQUEST_HASH_BUF];
+    request_hash(canonical ? canonical : "", canonical ? strlen(canonical) : 0, hash);
+    free(canonical);
+    struct claim prior;
+    int st;
+    switch (idempotency_claim(issuer, endpoint, *key, hash, claim_id, &prior)) {
+    case CLAIM_NEW:
+        return 0;
+    case CLAIM_REPLAY:
+        st = reply_stored(c, prior.prior_status, prior.prior_body);
+        claim_release(&prior);
+        return st;
+    case CLAIM_IN_FLIGHT:
+        return http_reply_json(c, 202, json_pack("{s:s, s:s}", "status", "PENDING", "message",
+                                                 "the first request with this Idempotency-Key "
+                                                 "is still being answered; retry it"));
+    case CLAIM_KEY_REUSED:
+        return http_reply_error(c, 422, "idempotency_key_reused", "Idempotency-Key",
+                                "this Idempotency-Key was used with a different request");
+    case CLAIM_UNAVAILABLE:
+        break;
+    }
+    return http_reply_error(c, 503, "unavailable", NULL,
+                            "PostgreSQL is unavailable; nothing was done, retry later");
+}

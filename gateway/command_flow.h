@@ -50,6 +50,17 @@ void command_spec_init(struct command_spec *s);
 int command_flow_run(struct mg_connection *c, const struct p2p_config *cfg,
                      const struct command_spec *s);
 
+/* The Idempotency-Key of a request that acts without a Kafka command (the
+ * network API): checks the header and, when there is one, claims it for
+ * claim_id under (issuer, endpoint, canonical body). Returns 0 when the
+ * request goes ahead (*key NULL: it has none, nothing to keep), or the HTTP
+ * status after answering itself: the stored answer of the key's first
+ * request, 202 PENDING while that one runs, 422 for another body, 400 for a
+ * malformed key, 503. The caller keeps the answer (idempotency_complete) or
+ * drops the claim (idempotency_abandon). */
+int command_flow_claim_key(struct mg_connection *c, const char *issuer, const char *endpoint,
+                           const json_t *body, const char *claim_id, const char **key);
+
 /* Reads and parses the JSON object body of a write request; answers 4xx
  * itself (returning the status) when it cannot. */
 int command_flow_read_body(struct mg_connection *c, const struct p2p_config *cfg, json_t **body);

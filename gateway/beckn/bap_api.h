@@ -26,8 +26,10 @@ int bap_find_offer(PGconn *db, const char *user, const char *bpp_id, const char 
                    const char *item_id, struct bap_found_offer *f);
 
 /* Answers `status` with the owner's order (404 if absent or not theirs,
- * 503 if it cannot be read) (bap_order_views.c). */
-int bap_reply_order(struct mg_connection *c, int status, const char *order_id, const char *user);
+ * 503 if it cannot be read) (bap_order_views.c). With a claim_id (an
+ * Idempotency-Key's, else NULL) the answer is kept for the key's retries. */
+int bap_reply_order(struct mg_connection *c, int status, const char *order_id, const char *user,
+                    const char *claim_id);
 
 /* Answers 200 {"orders": [...]} with the user's latest 100 network orders. */
 int bap_list_orders(struct mg_connection *c, const char *user);

@@ -7,21 +7,28 @@
  * records; the answer is the order as it then stands (200 when the callback
  * arrived, 202 while it is still awaited). The amount due to the remote
  * platform is Σ quantity × price of the accepted offers (bap_order.h), paid
- * under its Beckn payment terms. */
+ * under its Beckn payment terms. Every POST takes an Idempotency-Key
+ * (command_flow_claim_key): a retry gets the first answer and sends nothing;
+ * only answers with the order (200/201/202) are kept, so a request that was
+ * refused, or that the other platform refused or did not take, is tried
+ * again by its retry. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/p2p_id.h"
 #include "common/p2p_json.h"
+#include "common/p2p_log.h"
 #include "common/p2p_time.h"
 #include "gateway/auth.h"
+#include "gateway/command_flow.h"
 #include "gateway/beckn/bap.h"
 #include "gateway/beckn/bap_api.h"
 #include "gateway/beckn/bap_order.h"
 #include "gateway/beckn/bap_send.h"
 #include "gateway/beckn/units.h"
 #include "gateway/http.h"
+#include "gateway/idempotency.h"
 #include "gateway/pg_pool.h"
 
 #define ORDER_ID_MAX 64
@@ -236,7 +243,8 @@ static void after_failure(const char *order_id, const char *from, const char *st
 static int send_and_answer(struct mg_connection *c, const struct beckn_bap *bap,
                            const char *user, const char *order_id, const char *bpp_uri,
                            const char *action, const char *message_id, const char *body,
-                           const char *pending, const char *previous, int created_status)
+                           const char *pending, const char *previous, int created_status,
+                           const char *claim_id)
 {
     struct beckn_post_result res;
     int rc = bap_send_request(bap, order_id, bpp_uri, action, message_id, body, &res);
@@ -247,21 +255,14 @@ static int send_and_answer(struct mg_connection *c, const struct beckn_bap *bap,
         return bap_reply_post_failure(c, &res);
     }
     bool answered = bap_wait(bap, answered_sql, message_id);
-    return bap_reply_order(c, answered ? created_status : 202, order_id, user);
+    return bap_reply_order(c, answered ? created_status : 202, order_id, user, claim_id);
 }
 
-static int create_order(struct mg_connection *c, const struct beckn_bap *bap, const char *user)
+static int place_order(struct mg_connection *c, const struct beckn_bap *bap, const char *user,
+                       json_t *body, const char *claim_id)
 {
-    char *raw;
-    size_t len;
-    int status = http_read_body(c, bap->cfg->max_body_bytes, &raw, &len);
-    if (status)
-        return status;
+    int status;
     struct p2p_violation v;
-    json_t *body = p2p_json_parse_object(raw, len, &v);
-    free(raw);
-    if (!body)
-        return http_reply_violation(c, 400, &v);
     struct new_order *o = calloc(1, sizeof *o);
     if (!o) {
         json_decref(body);
@@ -303,9 +304,41 @@ static int create_order(struct mg_connection *c, const struct beckn_bap *bap, co
         return http_reply_violation(c, strcmp(v.code, "unavailable") == 0 ? 503 : 400, &v);
     }
     status = send_and_answer(c, bap, user, order_id, bpp_uri, "select", msg, request, "SELECTING",
-                             "FAILED", 201);
+                             "FAILED", 201, claim_id);
     free(request);
     return status;
+}
+
+/* Drops the Idempotency-Key's claim unless the answer was the order. */
+static int keep_only_orders(const char *key, const char *claim_id, int status)
+{
+    if (key && status != 200 && status != 201 && status != 202 && idempotency_abandon(claim_id))
+        p2p_log(P2P_WARN, "idempotency_abandon", "request %s stays claimed", claim_id);
+    return status;
+}
+
+static int create_order(struct mg_connection *c, const struct beckn_bap *bap, const char *user)
+{
+    char *raw;
+    size_t len;
+    int status = http_read_body(c, bap->cfg->max_body_bytes, &raw, &len);
+    if (status)
+        return status;
+    struct p2p_violation v;
+    json_t *body = p2p_json_parse_object(raw, len, &v);
+    free(raw);
+    if (!body)
+        return http_reply_violation(c, 400, &v);
+    char claim_id[P2P_UUID_BUF];
+    const char *key;
+    p2p_uuid(claim_id);
+    status = command_flow_claim_key(c, user, "POST /api/network/orders", body, claim_id, &key);
+    if (status) {
+        json_decref(body);
+        return status;
+    }
+    status = place_order(c, bap, user, body, key ? claim_id : NULL);
+    return keep_only_orders(key, claim_id, status);
 }
 
 /* ---------------------------------------------------------------- actions */
@@ -411,8 +444,8 @@ static int move_state(const char *order_id, const char *from, const char *to)
     return r ? moved : -1;
 }
 
-static int order_action(struct mg_connection *c, const struct beckn_bap *bap, const char *user,
-                        const char *order_id, const char *action)
+static int act(struct mg_connection *c, const struct beckn_bap *bap, const char *user,
+               const char *order_id, const char *action, const char *claim_id)
 {
     const struct action_rule *rule = NULL;
     for (size_t i = 0; i < sizeof rules / sizeof *rules; i++)
@@ -471,9 +504,23 @@ static int order_action(struct mg_connection *c, const struct beckn_bap *bap, co
         }
     }
     status = send_and_answer(c, bap, user, order_id, o.bpp_uri, action, msg, body,
-                             rule->pending ? rule->pending : o.state, o.state, 200);
+                             rule->pending ? rule->pending : o.state, o.state, 200, claim_id);
     free(body);
     return status;
+}
+
+static int order_action(struct mg_connection *c, const struct beckn_bap *bap, const char *user,
+                        const char *order_id, const char *action)
+{
+    char endpoint[128], claim_id[P2P_UUID_BUF];
+    const char *key;
+    snprintf(endpoint, sizeof endpoint, "POST /api/network/orders/%s/%s", order_id, action);
+    p2p_uuid(claim_id);
+    int status = command_flow_claim_key(c, user, endpoint, NULL, claim_id, &key);
+    if (status)
+        return status;
+    status = act(c, bap, user, order_id, action, key ? claim_id : NULL);
+    return keep_only_orders(key, claim_id, status);
 }
 
 int bap_api_orders(struct mg_connection *c, void *cbdata)
@@ -514,7 +561,7 @@ int bap_api_orders(struct mg_connection *c, void *cbdata)
     if (!action[0]) {
         if (!get)
             return http_reply_error(c, 405, "method_not_allowed", NULL, "use GET");
-        return bap_reply_order(c, 200, order_id, user);
+        return bap_reply_order(c, 200, order_id, user, NULL);
     }
     if (!post)
         return http_reply_error(c, 405, "method_not_allowed", NULL, "use POST");

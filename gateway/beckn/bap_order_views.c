@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/p2p_log.h"
 #include "common/p2p_time.h"
 #include "gateway/beckn/bap.h"
 #include "gateway/beckn/bap_api.h"
 #include "gateway/beckn/bap_order.h"
 #include "gateway/http.h"
+#include "gateway/idempotency.h"
 #include "gateway/pg_pool.h"
 
 static json_t *json_or_null(PGresult *r, int row, int col)
@@ -125,7 +127,7 @@ static json_t *order_view(PGconn *db, const char *order_id, const char *user, in
 }
 
 int bap_reply_order(struct mg_connection *c, int status, const char *order_id,
-                       const char *user)
+                    const char *user, const char *claim_id)
 {
     PGconn *db = pg_pool_get(BECKN_BAP_PG_WAIT_MS);
     int found = 0;
@@ -136,7 +138,17 @@ int bap_reply_order(struct mg_connection *c, int status, const char *order_id,
         return http_reply_error(c, 404, "not_found", NULL, "no such network order");
     if (!view)
         return http_reply_error(c, 503, "unavailable", NULL, "the order could not be read");
-    return http_reply_json(c, status, view);
+    if (!claim_id)
+        return http_reply_json(c, status, view);
+    char *text = json_dumps(view, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(view);
+    if (!text)
+        return http_reply_error(c, 503, "unavailable", NULL, "out of memory, read the order");
+    if (idempotency_complete(claim_id, status, text)) /* a retry then gets 202 PENDING */
+        p2p_log(P2P_WARN, "idempotency_complete", "answer of %s not stored", claim_id);
+    status = http_reply_text(c, status, "application/json", text, strlen(text));
+    free(text);
+    return status;
 }
 
 int bap_list_orders(struct mg_connection *c, const char *user)

@@ -103,7 +103,7 @@ def setup(h, bpp, w):
     """Money, offers, bob's two orders, one discovered network order."""
     wd = World()
     wd.bpp = bpp
-    for who, amount in (("bob", 1000000), ("carol", 1000000)):
+    for who, amount in (("bob", 1000000), ("carol", 1000000), ("alice", 100000)):
         expect(h, h.http("POST", "/api/operator/deposits",
                          {"participant_id": who, "amount": amount, "reference": "dep-" + who}, OP),
                201, "deposit for " + who)
@@ -357,8 +357,8 @@ def retry_cells(h, wd, w):
             check(command_counts(h) == counts, "a reused key on %s appended a command" % path)
         return first
 
-    req = dict(wd.req, quantity_wh=500)
-    cell("/api/select", req, dict(req, quantity_wh=600), "carol", 200, "orders", "order.quote.v1")
+    req = dict(wd.req, quantity_wh=1000)  # an offer's minimum order is 1 kWh
+    cell("/api/select", req, dict(req, quantity_wh=2000), "carol", 200, "orders", "order.quote.v1")
     r1 = cell("/api/init", req, dict(req, allow_partial=True), "carol", 201, "orders",
               "order.reserve.v1")
     r2 = expect(h, h.http("POST", "/api/init", req, user("carol")), 201, "carol reserves again")
