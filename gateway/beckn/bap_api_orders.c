@@ -463,7 +463,7 @@ static int act(struct mg_connection *c, const struct beckn_bap *bap, const char 
     if (found < 0)
         return http_reply_error(c, 503, "unavailable", NULL, "the order could not be read");
     if (!found)
-        return http_reply_error(c, 404, "not_found", NULL, "no such network order");
+        return http_reply_error(c, 404, "not_found", "order_id", "no such network order");
     int status = 0;
     bool any = strcmp(rule->from, "*") == 0;
     if (any ? !o.remote_id[0] : strcmp(o.state, rule->from) != 0)
@@ -550,7 +550,7 @@ int bap_api_orders(struct mg_connection *c, void *cbdata)
     const char *slash = strchr(rest, '/');
     size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
     if (n == 0 || n > ORDER_ID_MAX)
-        return http_reply_error(c, 404, "not_found", NULL, "no such network order");
+        return http_reply_error(c, 404, "not_found", "order_id", "no such network order");
     memcpy(order_id, rest, n);
     order_id[n] = '\0';
     if (slash) {

@@ -135,7 +135,7 @@ int bap_reply_order(struct mg_connection *c, int status, const char *order_id,
     if (db)
         pg_pool_put(db);
     if (!view && db && !found)
-        return http_reply_error(c, 404, "not_found", NULL, "no such network order");
+        return http_reply_error(c, 404, "not_found", "order_id", "no such network order");
     if (!view)
         return http_reply_error(c, 503, "unavailable", NULL, "the order could not be read");
     if (!claim_id)

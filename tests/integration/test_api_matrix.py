@@ -214,8 +214,8 @@ def other_user_cells(h, wd):
         ("alice", "GET", "/api/commands/" + wd.confirmed["command_id"], None, "command_id"),
         # the operator's command is not a user's
         ("bob", "GET", "/api/commands/" + wd.deposit_command, None, "command_id"),
-        ("mallory", "GET", net, None, None)] + [
-        ("mallory", "POST", "%s/%s" % (net, a), None, None)
+        ("mallory", "GET", net, None, "order_id")] + [
+        ("mallory", "POST", "%s/%s" % (net, a), None, "order_id")
         for a in ("init", "confirm", "status", "cancel")]
     before = settle(h, wd)
     for i, (who, method, path, body, field) in enumerate(cells):
@@ -299,8 +299,8 @@ def invalid_input_cells(h, wd):
         ("POST", "/api/network/orders", dict(nb, bpp_id="bpp.unknown.test"), 400,
          "invalid_field", "offer_id"),
         ("POST", net + "/pay", None, 404, "not_found", None),
-        ("GET", "/api/network/orders/no-such-order", None, 404, "not_found", None),
-        ("POST", "/api/network/orders/no-such-order/init", None, 404, "not_found", None),
+        ("GET", "/api/network/orders/no-such-order", None, 404, "not_found", "order_id"),
+        ("POST", "/api/network/orders/no-such-order/init", None, 404, "not_found", "order_id"),
         ("POST", net + "/confirm", None, 409, "wrong_state", "state"),
     ]
     before, counts = settle(h, wd), command_counts(h)
