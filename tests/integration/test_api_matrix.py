@@ -21,6 +21,7 @@ test_api_read*.py, test_bad_input.py, test_profile_api.py,
 test_beckn_flow_bap.py and test_beckn_discover.py.)"""
 import os
 import sys
+import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness as H  # noqa: E402
@@ -409,6 +410,12 @@ def retry_cells(h, wd, w):
     check(h.last_http[2] == raw and ce_count("orders", "sale.cancel.v1") == n + 1,
           "sale cancel retry answered %r" % h.last_http[2][:300])
 
+    # a refused request keeps nothing: its key then serves a valid body
+    key = "k-refused-" + h.run
+    expect_error(h, h.http("POST", "/api/buy", dict(req, quantity_wh=0), user("carol", key)),
+                 400, "invalid_field", "quantity_wh", "buy 0 Wh with a key")
+    expect(h, h.http("POST", "/api/buy", req, user("carol", key)), 201, "the key, a valid buy")
+
     # reads take a key and are still reads
     for path, body in (("/api/discover", wd.req),):
         n = command_counts(h)
@@ -453,6 +460,36 @@ def network_retry_cells(h, wd):
         check(h.last_http[2] == raw, "the %s retry answered %r" % (action, h.last_http[2][:300]))
         check(len(bpp.callbacks(action)) == sent + 1, "a keyed %s sent %d requests"
               % (action, len(bpp.callbacks(action)) - sent))
+
+    # a refused request keeps nothing: its key then serves a valid body
+    key = user("dave", "k-net-refused-" + h.run)
+    bad = dict(body, lines=[{"offer_id": "offer-energy-002", "quantity_wh": 1000}])
+    expect_error(h, h.http("POST", "/api/network/orders", bad, key), 400, "invalid_field",
+                 "quantity_wh", "select below the offer's minimum")
+    selects = len(bpp.callbacks("select"))
+    expect(h, h.http("POST", "/api/network/orders", body, key), 201, "the key, a valid body")
+    check(len(bpp.callbacks("select")) == selects + 1, "the valid select was not sent")
+
+    # concurrent requests with one key: one order, one select
+    key = user("dave", "k-net-race-" + h.run)
+    selects = len(bpp.callbacks("select"))
+    orders = len(expect(h, h.http("GET", "/api/network/orders", None, user("dave")), 200,
+                        "list")["orders"])
+    answers = []
+    threads = [threading.Thread(target=lambda: answers.append(
+        h.http("POST", "/api/network/orders", body, key))) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    made = {doc["order_id"] for st, doc in answers if st == 201}
+    check(len(answers) == 5 and len(made) == 1
+          and all(st == 201 or (st == 202 and doc["status"] == "PENDING")
+                  for st, doc in answers), "5 concurrent selects with one key: %r" % answers)
+    lst = expect(h, h.http("GET", "/api/network/orders", None, user("dave")), 200, "list")
+    check(len(lst["orders"]) == orders + 1 and len(bpp.callbacks("select")) == selects + 1,
+          "5 concurrent selects with one key made %d orders, sent %d selects"
+          % (len(lst["orders"]) - orders, len(bpp.callbacks("select")) - selects))
     check(not bpp.bad_signatures and not bpp.problems,
           "BPP problems: %r %r" % (bpp.bad_signatures, bpp.problems))
     H.log("Idempotency-Key: the network API")
