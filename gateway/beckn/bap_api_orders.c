@@ -512,6 +512,18 @@ static int act(struct mg_connection *c, const struct beckn_bap *bap, const char 
 static int order_action(struct mg_connection *c, const struct beckn_bap *bap, const char *user,
                         const char *order_id, const char *action)
 {
+    /* No body is needed; one that is sent must be an empty JSON object. */
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    if (ri->content_length > 0 || mg_get_header(c, "Transfer-Encoding")) {
+        json_t *body = NULL;
+        static const char *const none[] = {NULL};
+        int st = command_flow_read_body(c, bap->cfg, &body);
+        if (!st)
+            st = command_flow_only_fields(c, body, none, "this request (it takes no body)");
+        json_decref(body);
+        if (st)
+            return st;
+    }
     char endpoint[128], claim_id[P2P_UUID_BUF];
     const char *key;
     snprintf(endpoint, sizeof endpoint, "POST /api/network/orders/%s/%s", order_id, action);

@@ -303,6 +303,8 @@ def invalid_input_cells(h, wd):
         ("GET", "/api/network/orders/no-such-order", None, 404, "not_found", "order_id"),
         ("POST", "/api/network/orders/no-such-order/init", None, 404, "not_found", "order_id"),
         ("POST", net + "/confirm", None, 409, "wrong_state", "state"),
+        ("POST", net + "/init", {"force": True}, 400, "unknown_field", "force"),
+        ("POST", net + "/init", b"{nope", 400, "malformed_json", "body"),
     ]
     before, counts = settle(h, wd), command_counts(h)
     for method, path, body, status, code, field in cells:
