@@ -12,6 +12,8 @@ bytes), shape and arithmetic checked:
   with HTTP 500 and the callback still arrives (retry with backoff);
 * on_confirm: beckn:id = the order id; on_status from the stored state;
   update (the BAP's platform paid) -> on_update COMPLETED for the total;
+  the same payment resent with a new message_id -> the same on_update, and
+  the engine refuses it (duplicate_payment): no second journal entry;
   on_cancel: CANCELLED, REFUNDED = total - 10 % cancellation fee per line;
   support -> on_support with our contact;
 * a replayed request is refused (409) and causes no second callback; a
@@ -124,6 +126,46 @@ def status_until(h, bap, our, txn, order_id, wanted, timeout=60):
         check(time.time() < deadline, "order status stays %r (wanted %r)"
               % (o["beckn:orderStatus"], wanted))
         time.sleep(0.5)
+
+
+def resend_payment(h, bap, our, txn, order_id, paid, total):
+    """The BAP lost our ACK and sends the same payment again (a new
+    message_id, the same txnRef): it is ACKed and answered with the same
+    on_update (COMPLETED for the total), while the engine refuses it as
+    duplicate_payment: still one order.paid, one receivable_paid journal
+    entry, and the platform's receivable unchanged."""
+    ctx = B.context("update", bap, our, transaction_id=txn)
+    st, body, _, _ = bap.send(h.port, "update", {"context": ctx, "message": {"order": paid}})
+    ack(st, body, "update resent")
+    cb = H.wait_until(lambda: [r for r in bap.callbacks("on_update", txn)
+                               if r.signer and r.body["context"]["message_id"] == ctx["message_id"]],
+                      timeout=30, what="on_update of the resent payment")[0]
+    check_context(cb, "on_update", ctx, our)
+    check("error" not in cb.body, "resent payment: on_update error %r" % cb.body.get("error"))
+    up = cb.body["message"]["order"]["beckn:payment"]
+    check(up["beckn:paymentStatus"] == "COMPLETED" and money(up["beckn:amount"]["value"]) == total,
+          "resent payment: on_update payment %r (expected COMPLETED %d)" % (up, total))
+
+    def about_order(topic, ce_type, key="order_id"):
+        return [r.value for r in H.read_all(h.topic(topic))
+                if r.headers.get("ce_type") == "energy.p2p." + ce_type
+                and r.value.get(key) == order_id]
+    refused = about_order("order-events", "command.rejected.v1", key="subject_id")
+    check([(r["reason"]["code"], r["reason"]["field"]) for r in refused]
+          == [("duplicate_payment", "reference")], "refusals of %s: %r" % (order_id, refused))
+    paid_events = about_order("order-events", "order.paid.v1")
+    check(len(paid_events) == 1 and paid_events[0]["amount"] == total
+          and paid_events[0]["reference"] == paid["beckn:payment"]["beckn:txnRef"],
+          "order.paid of %s: %r" % (order_id, paid_events))
+    entries = [e for e in about_order("journal", "journal.entry.v1", key="ref_id")
+               if e["reason"] == "receivable_paid"]
+    check(len(entries) == 1, "receivable_paid entries of %s: %r" % (order_id, entries))
+    # the receivable is what confirmation billed minus the one payment
+    bap_id = bap.subscriber_id
+    account = "receivable:" + bap_id
+    balance = sum(p["amount"] for r in H.read_all(h.topic("journal"))
+                  for p in r.value["postings"] if p["account"] == account)
+    check(balance == 0, "receivable of %s after one payment of the total: %d" % (bap_id, balance))
 
 
 def deliver_and_track(h, bap, our, order, offers, w):
@@ -298,6 +340,7 @@ def main():
             up = cb.body["message"]["order"]["beckn:payment"]
             check(up["beckn:paymentStatus"] == "COMPLETED" and money(up["beckn:amount"]["value"]) == total,
                   "on_update payment %r (expected COMPLETED %d)" % (up, total))
+            resend_payment(h, bap, our, txn, order_id, paid, total)
 
             # cancel -> on_cancel
             ctx = B.context("cancel", bap, our, transaction_id=txn)
