@@ -124,6 +124,7 @@ static uint32_t payment_find(const struct engine *e, uint32_t order, const char 
     return ID_INDEX_NONE;
 }
 
+/* Keeps an applied payment as the order's newest (room checked by the caller). */
 static void payment_record(struct engine *e, uint32_t order, const struct command *c)
 {
     struct order_entry *o = &e->orders[order];

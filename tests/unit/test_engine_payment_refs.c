@@ -153,6 +153,43 @@ START_TEST(an_order_takes_a_bounded_number_of_payments)
 }
 END_TEST
 
+/* The payments table has as many rows as the order table: when it is full a
+ * new payment is refused ("capacity") and a resend is still recognised. */
+START_TEST(a_full_payments_table_refuses_new_payments)
+{
+    struct engine_params params = fx.e.p;
+    engine_destroy(&fx.e);
+    struct engine_capacity cap = fx_capacity();
+    cap.orders = 16;
+    ck_assert_int_eq(engine_create(&fx.e, &params, &cap), 0);
+    payer_buy();
+    char ref[32];
+    for (int k = 1; k <= 15; k++) { /* 15 rows for o1, the 16th for o2 */
+        snprintf(ref, sizeof ref, "utr-%d", k);
+        pay(1, ref);
+        expect_paid(1, k);
+    }
+    list_offer("b", "tim", 10000, 651, W_START, W_END);
+    struct command c = cmd_order(CMD_ORDER_BUY, "o2", "bob", 10000);
+    snprintf(c.u.order.payer_id, sizeof c.u.order.payer_id, "%s", PAYER);
+    fx_apply(&c);
+    ck_assert_ptr_null(fx_any_rejection());
+    c = cmd_payment("o2", PAYER, 1, "utr-o2");
+    fx_apply(&c);
+    expect_paid(1, 1);
+    ck_assert_uint_eq(fx.e.npayments, 16);
+    c = cmd_payment("o2", PAYER, 1, "utr-o2b");
+    fx_apply(&c);
+    EXPECT_REJECTED(EV_COMMAND_REJECTED, "capacity");
+    ck_assert_str_eq(fx_event(EV_COMMAND_REJECTED)->u.rejected.reason.message,
+                     "no room to record another payment");
+    ck_assert_int_eq(fx_count(EV_JOURNAL_ENTRY), 0);
+    c = cmd_payment("o2", PAYER, 1, "utr-o2");
+    fx_apply(&c);
+    EXPECT_REJECTED(EV_COMMAND_REJECTED, "duplicate_payment");
+}
+END_TEST
+
 START_TEST(references_survive_a_snapshot)
 {
     payer_buy();
@@ -207,6 +244,7 @@ int main(void)
     tcase_add_test(tc, a_refused_payment_can_be_sent_again_corrected);
     tcase_add_test(tc, a_payment_needs_a_valid_reference);
     tcase_add_test(tc, an_order_takes_a_bounded_number_of_payments);
+    tcase_add_test(tc, a_full_payments_table_refuses_new_payments);
     tcase_add_test(tc, references_survive_a_snapshot);
     tcase_add_test(tc, recorded_payments_must_add_up_to_what_was_paid);
     suite_add_tcase(s, tc);
