@@ -9,7 +9,8 @@
  *    some never), a few confirmed orders and sold lines are cancelled, and
  *    the DISCOM reports every sold line some hours after its window ended;
  *    the platform paying for an order (some orders have one) pays what it
- *    owes in one or two payments, now and then too much. 
+ *    owes in one or two payments, now and then too much, and sometimes sends
+ *    a payment again (a retry after a lost answer: refused as a duplicate).
  * Follow-ups that are due go first, so the lifecycle of a trade plays out at
  * a realistic pace whatever the market's size. */
 #include "bench/workload.h"
@@ -21,7 +22,8 @@
 #define RING_OFFERS 2048u
 
 enum action_kind {
-    ACT_CONFIRM, ACT_CANCEL_ORDER, ACT_SALE_CANCEL, ACT_DELIVERY, ACT_DELIVERY_DUP, ACT_PAYMENT
+    ACT_CONFIRM, ACT_CANCEL_ORDER, ACT_SALE_CANCEL, ACT_DELIVERY, ACT_DELIVERY_DUP, ACT_PAYMENT,
+    ACT_PAYMENT_RESEND
 };
 
 #define PAYERS 3 /* platforms paying for some buyers: "bap<k>.example" */
@@ -345,6 +347,22 @@ static void make_payment(struct workload *w, const struct engine *e, struct comm
     }
 }
 
+/* The newest payment applied to an order, sent again unchanged (the
+ * platform retrying after a lost answer). False when none was applied. */
+static bool make_payment_resend(const struct engine *e, struct command *c, uint32_t oi)
+{
+    const struct order_entry *o = &e->orders[oi];
+    if (o->npayments == 0 || o->payer >= e->nparticipants)
+        return false;
+    const struct payment_entry *p = &e->payments[o->last_payment];
+    c->kind = CMD_ORDER_PAYMENT;
+    snprintf(c->u.payment.order_id, sizeof c->u.payment.order_id, "%s", o->id);
+    snprintf(c->u.payment.payer_id, sizeof c->u.payment.payer_id, "%s", e->participants[o->payer].id);
+    snprintf(c->u.payment.reference, sizeof c->u.payment.reference, "%s", p->reference);
+    c->u.payment.amount = p->amount;
+    return true;
+}
+
 static void make_target(struct command *c, enum command_kind kind, const char *id, const char *actor)
 {
     c->kind = kind;
@@ -442,6 +460,8 @@ static void make_bad(struct workload *w, const struct engine *e, struct command 
         snprintf(c->u.payment.order_id, sizeof c->u.payment.order_id, "%s",
                  w->last_order_id[0] ? w->last_order_id : "O-unknown");
         snprintf(c->u.payment.payer_id, sizeof c->u.payment.payer_id, "bap0.example");
+        snprintf(c->u.payment.reference, sizeof c->u.payment.reference, "pay-bad.%llu",
+                 (unsigned long long)w->ncommands);
         c->u.payment.amount = between(w, 1, 100000);
         break;
     case 6: /* capacity out of range, from someone the market has not seen */
@@ -523,6 +543,8 @@ static bool make_followup(struct workload *w, const struct engine *e, const stru
             return false;
         make_payment(w, e, c, a->idx);
         return true;
+    case ACT_PAYMENT_RESEND:
+        return a->idx < e->norders && make_payment_resend(e, c, a->idx);
     }
     return false;
 }
@@ -634,6 +656,11 @@ void workload_observe(struct workload *w, const struct engine *e, const struct e
                 schedule(w, w->now + between(w, 1, 6 * 60) * 60000LL, ACT_PAYMENT, ev->u.order.order);
             if (chance(w, 40)) /* some inside the cancellation window, some after */
                 schedule(w, w->now + between(w, 1, 45) * 60000LL, ACT_CANCEL_ORDER, ev->u.order.order);
+            break;
+        case EV_ORDER_PAID: /* now and then the answer is lost and the payment resent */
+            if (chance(w, 150))
+                schedule(w, w->now + between(w, 1, 120) * 1000, ACT_PAYMENT_RESEND,
+                         ev->u.order_paid.order);
             break;
         case EV_FILL: {
             uint32_t f = ev->u.fill.fill;

@@ -230,9 +230,7 @@ int event_encode(const struct engine *e, const struct event_sink *sink, const st
             json_object_set_new(root, "amount", json_integer(ev->u.order_paid.amount));
             json_object_set_new(root, "paid_total", json_integer(ev->u.order_paid.paid_total));
             json_object_set_new(root, "outstanding", json_integer(ev->u.order_paid.outstanding));
-            json_object_set_new(root, "reference", ev->u.order_paid.reference[0]
-                                                       ? json_string(ev->u.order_paid.reference)
-                                                       : json_null());
+            json_object_set_new(root, "reference", json_string(ev->u.order_paid.reference));
         }
         break;
     }

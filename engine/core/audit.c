@@ -7,6 +7,23 @@
 
 #include "engine/core/internal.h"
 
+/* The sum of the payments recorded for an order; -1 when its chain is broken
+ * (a row out of range, of another order, or more rows than allowed). */
+static int64_t payments_of(const struct engine *e, uint32_t order)
+{
+    const struct order_entry *o = &e->orders[order];
+    if (o->npayments > ENGINE_PAYMENTS_PER_ORDER)
+        return -1;
+    int64_t sum = 0;
+    uint32_t p = o->last_payment;
+    for (uint16_t k = 0; k < o->npayments; k++, p = e->payments[p].prev_of_order) {
+        if (p >= e->npayments || e->payments[p].order != order || e->payments[p].amount < 1)
+            return -1;
+        sum += e->payments[p].amount;
+    }
+    return sum;
+}
+
 #define FAIL(...)                                  \
     do {                                           \
         snprintf(msg, len, __VA_ARGS__);           \
@@ -76,6 +93,9 @@ int engine_check_invariants(const struct engine *e, char *msg, size_t len)
                 FAIL("order %s names payer row %u of %u", o->id, o->payer, e->nparticipants);
             owed[o->payer] += o->owed;
         }
+        if (payments_of(e, i) != o->paid)
+            FAIL("order %s was paid %lld but its recorded payments add up to %lld", o->id,
+                 (long long)o->paid, (long long)payments_of(e, i));
         paid += o->paid;
     }
     for (uint32_t i = 0; i < e->nparticipants; i++)
@@ -105,16 +125,19 @@ int engine_check_invariants(const struct engine *e, char *msg, size_t len)
 }
 
 #define SNAPSHOT_MAGIC 0x50325053u /* "P2PS" */
-#define SNAPSHOT_VERSION 4u /* 4: receivables (payer orders, payments) */
+/* 4: receivables (payer orders, payments); 5: applied payments by reference.
+ * A snapshot of another version is not loaded: the engine replays the log
+ * instead (a version 4 snapshot lacks the references a replay rebuilds). */
+#define SNAPSHOT_VERSION 5u
 
 struct snapshot_header {
     uint32_t magic, version;
-    uint32_t sizes[5]; /* struct sizes: a layout change invalidates the snapshot */
+    uint32_t sizes[6]; /* struct sizes: a layout change invalidates the snapshot */
     struct engine_params params;
     int64_t now_ms, next_close_slot, platform_balance, external_balance, longest_offer_ms;
     int64_t deposited, withdrawn, payments_received;
     uint64_t offer_seq;
-    uint32_t nparticipants, noffers, norders, nfills, nslots, res_count;
+    uint32_t nparticipants, noffers, norders, nfills, nslots, res_count, npayments;
 };
 
 int engine_snapshot_save(const struct engine *e, engine_write_fn write, void *ctx)
@@ -128,6 +151,7 @@ int engine_snapshot_save(const struct engine *e, engine_write_fn write, void *ct
     h.sizes[2] = sizeof(struct order_entry);
     h.sizes[3] = sizeof(struct fill_entry);
     h.sizes[4] = sizeof(struct snapshot_header);
+    h.sizes[5] = sizeof(struct payment_entry);
     h.params = e->p;
     h.now_ms = e->now_ms;
     h.next_close_slot = e->next_close_slot;
@@ -144,11 +168,13 @@ int engine_snapshot_save(const struct engine *e, engine_write_fn write, void *ct
     h.nfills = e->nfills;
     h.nslots = e->nslots;
     h.res_count = e->res_count;
+    h.npayments = e->npayments;
     if (write(ctx, &h, sizeof h) ||
         write(ctx, e->participants, e->nparticipants * sizeof *e->participants) ||
         write(ctx, e->offers, e->noffers * sizeof *e->offers) ||
         write(ctx, e->orders, e->norders * sizeof *e->orders) ||
         write(ctx, e->fills, e->nfills * sizeof *e->fills) ||
+        write(ctx, e->payments, e->npayments * sizeof *e->payments) ||
         write(ctx, e->slot_head, e->nslots * sizeof *e->slot_head) ||
         write(ctx, e->slot_tail, e->nslots * sizeof *e->slot_tail) ||
         write(ctx, e->slot_tag, e->nslots * sizeof *e->slot_tag) ||
@@ -171,14 +197,17 @@ int engine_snapshot_load(struct engine *e, engine_read_fn read, void *ctx)
     if (h.magic != SNAPSHOT_MAGIC || h.version != SNAPSHOT_VERSION ||
         h.sizes[0] != sizeof(struct participant) || h.sizes[1] != sizeof(struct offer_entry) ||
         h.sizes[2] != sizeof(struct order_entry) || h.sizes[3] != sizeof(struct fill_entry) ||
-        h.sizes[4] != sizeof(struct snapshot_header) || h.nslots != e->nslots ||
+        h.sizes[4] != sizeof(struct snapshot_header) ||
+        h.sizes[5] != sizeof(struct payment_entry) || h.nslots != e->nslots ||
         h.nparticipants > e->cap.participants || h.noffers > e->cap.offers ||
-        h.norders > e->cap.orders || h.nfills > e->cap.fills || h.res_count > e->cap.orders)
+        h.norders > e->cap.orders || h.nfills > e->cap.fills || h.res_count > e->cap.orders ||
+        h.npayments > e->cap.orders)
         return -1;
     if (read(ctx, e->participants, h.nparticipants * sizeof *e->participants) ||
         read(ctx, e->offers, h.noffers * sizeof *e->offers) ||
         read(ctx, e->orders, h.norders * sizeof *e->orders) ||
         read(ctx, e->fills, h.nfills * sizeof *e->fills) ||
+        read(ctx, e->payments, h.npayments * sizeof *e->payments) ||
         read(ctx, e->slot_head, e->nslots * sizeof *e->slot_head) ||
         read(ctx, e->slot_tail, e->nslots * sizeof *e->slot_tail) ||
         read(ctx, e->slot_tag, e->nslots * sizeof *e->slot_tag) ||
@@ -199,6 +228,7 @@ int engine_snapshot_load(struct engine *e, engine_read_fn read, void *ctx)
     e->noffers = h.noffers;
     e->norders = h.norders;
     e->nfills = h.nfills;
+    e->npayments = h.npayments;
     e->res_head = 0;
     e->res_count = h.res_count;
     for (uint32_t i = 0; i < e->nparticipants; i++)

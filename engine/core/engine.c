@@ -38,13 +38,14 @@ int engine_create(struct engine *e, const struct engine_params *p, const struct 
     e->offers = calloc(cap->offers, sizeof *e->offers);
     e->orders = calloc(cap->orders, sizeof *e->orders);
     e->fills = calloc(cap->fills, sizeof *e->fills);
+    e->payments = calloc(cap->orders, sizeof *e->payments);
     e->slot_head = malloc(e->nslots * sizeof *e->slot_head);
     e->slot_tail = malloc(e->nslots * sizeof *e->slot_tail);
     e->slot_tag = malloc(e->nslots * sizeof *e->slot_tag);
     e->slot_longest = calloc(e->nslots, sizeof *e->slot_longest);
     e->reservations = calloc(cap->orders, sizeof *e->reservations);
     e->candidates = calloc(cap->offers, sizeof *e->candidates);
-    if (!e->participants || !e->offers || !e->orders || !e->fills || !e->slot_head ||
+    if (!e->participants || !e->offers || !e->orders || !e->fills || !e->payments || !e->slot_head ||
         !e->slot_tail || !e->slot_tag || !e->slot_longest || !e->reservations || !e->candidates ||
         id_index_init(&e->participant_ix, cap->participants, participant_key, e) ||
         id_index_init(&e->offer_ix, cap->offers, offer_key, e) ||
@@ -66,6 +67,7 @@ void engine_destroy(struct engine *e)
     free(e->offers);
     free(e->orders);
     free(e->fills);
+    free(e->payments);
     free(e->slot_head);
     free(e->slot_tail);
     free(e->slot_tag);

@@ -84,7 +84,23 @@ struct order_entry {
     int64_t escrow;        /* money held for this order */
     int64_t owed;          /* payer orders: charged - refunded - paid (what the payer still owes) */
     int64_t paid;          /* payer orders: paid by the payer so far */
+    uint32_t last_payment; /* payments[] row of its newest applied payment (valid when npayments > 0) */
+    uint16_t npayments;    /* payments applied to it, at most ENGINE_PAYMENTS_PER_ORDER */
 };
+
+/* A payment applied to a payer order, kept for good: its reference is the
+ * payment's identity, so the same payment resent (a platform retrying after a
+ * lost answer) is recognised and never applied twice. Rows are chained per
+ * order, newest first. */
+struct payment_entry {
+    uint32_t order;
+    uint32_t prev_of_order; /* the order's previous payment (ID_INDEX_NONE: none) */
+    int64_t amount;
+    char reference[ENGINE_ID_LEN];
+};
+
+/* Payments one order takes at most (bounds the duplicate check's scan). */
+#define ENGINE_PAYMENTS_PER_ORDER 16
 
 enum fill_status { FILL_RESERVED, FILL_SOLD, FILL_RELEASED, FILL_CANCELLED, FILL_SETTLED };
 
@@ -117,6 +133,8 @@ struct engine {
     struct offer_entry *offers;
     struct order_entry *orders;
     struct fill_entry *fills;
+    struct payment_entry *payments; /* room for cap.orders applied payments */
+    uint32_t npayments;
     struct id_index participant_ix, offer_ix, order_ix;
     /* Offers by delivery-start slot: a ring of buckets over the tradable horizon. */
     uint32_t nslots;

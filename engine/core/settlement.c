@@ -2,10 +2,12 @@
  * and refund buyers for the rest (product.md §8), trust follows delivery
  * (§7); plus deposits and withdrawals, payments by the platforms that pay
  * for their buyers (receivables), declared capacity and verified meter data.
- * A fill is settled once: a second report changes nothing. */
+ * A fill is settled once: a second report changes nothing; a payment is
+ * applied once: its reference, resent, changes nothing either. */
 #include <stdio.h>
 #include <string.h>
 
+#include "common/p2p_json.h"
 #include "engine/core/internal.h"
 
 #define MONEY_MAX 1000000000000LL /* 10^12 minor units in one deposit is a typo */
@@ -111,9 +113,69 @@ static bool was_confirmed(const struct engine *e, const struct order_entry *o)
     return s != FILL_RESERVED && s != FILL_RELEASED;
 }
 
+/* The payment of order `order` with this reference, or ID_INDEX_NONE. */
+static uint32_t payment_find(const struct engine *e, uint32_t order, const char *reference)
+{
+    const struct order_entry *o = &e->orders[order];
+    uint32_t p = o->last_payment;
+    for (uint16_t k = 0; k < o->npayments; k++, p = e->payments[p].prev_of_order)
+        if (strcmp(e->payments[p].reference, reference) == 0)
+            return p;
+    return ID_INDEX_NONE;
+}
+
+/* Keeps an applied payment as the order's newest (room checked by the caller). */
+static void payment_record(struct engine *e, uint32_t order, const struct command *c)
+{
+    struct order_entry *o = &e->orders[order];
+    uint32_t p = e->npayments++;
+    struct payment_entry *pe = &e->payments[p];
+    pe->order = order;
+    pe->prev_of_order = o->npayments ? o->last_payment : ID_INDEX_NONE;
+    pe->amount = c->u.payment.amount;
+    memcpy(pe->reference, c->u.payment.reference, sizeof pe->reference);
+    o->last_payment = p;
+    o->npayments++;
+}
+
+/* A payment's reference is its identity: one that was already applied to the
+ * order is refused (duplicate_payment: the same amount, i.e. a resend; else
+ * reference_reused), so a platform retrying never pays twice. Returns true
+ * when it refused. */
+static bool refused_reference(const struct engine *e, uint32_t order, const struct command *c,
+                              struct event_sink *out)
+{
+    const char *id = c->u.payment.order_id, *payer = c->u.payment.payer_id;
+    const struct order_entry *o = &e->orders[order];
+    uint32_t p = payment_find(e, order, c->u.payment.reference);
+    char msg[200];
+    if (p != ID_INDEX_NONE && e->payments[p].amount == c->u.payment.amount) {
+        snprintf(msg, sizeof msg,
+                 "this payment was already applied to the order; paid so far %lld, still owed %lld",
+                 (long long)o->paid, (long long)o->owed);
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "duplicate_payment", "reference", msg);
+    } else if (p != ID_INDEX_NONE) {
+        snprintf(msg, sizeof msg,
+                 "a payment of %lld with this reference was already applied to the order",
+                 (long long)e->payments[p].amount);
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "reference_reused", "reference", msg);
+    } else if (o->npayments >= ENGINE_PAYMENTS_PER_ORDER || e->npayments >= e->cap.orders) {
+        if (o->npayments >= ENGINE_PAYMENTS_PER_ORDER)
+            snprintf(msg, sizeof msg, "an order takes at most %d payments",
+                     ENGINE_PAYMENTS_PER_ORDER);
+        else
+            snprintf(msg, sizeof msg, "no room to record another payment");
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "capacity", "reference", msg);
+    } else {
+        return false;
+    }
+    return true;
+}
+
 void order_payment(struct engine *e, const struct command *c, struct event_sink *out)
 {
     const char *id = c->u.payment.order_id, *payer = c->u.payment.payer_id;
+    const char *reference = c->u.payment.reference;
     int64_t amount = c->u.payment.amount;
     uint32_t i = engine_find_order(e, id);
     const struct order_entry *o = i == ID_INDEX_NONE ? NULL : &e->orders[i];
@@ -121,6 +183,13 @@ void order_payment(struct engine *e, const struct command *c, struct event_sink 
     if (amount < 1 || amount > MONEY_MAX) {
         refuse(out, EV_COMMAND_REJECTED, id, payer, "invalid_field", "amount",
                "amount must be a positive number of minor units, at most 10^12");
+    } else if (!reference[0]) {
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "missing_field", "reference",
+               "a payment needs its reference (transaction id): it makes a resend harmless");
+    } else if (!p2p_id_valid(reference, ENGINE_ID_LEN - 1)) {
+        refuse(out, EV_COMMAND_REJECTED, id, payer, "invalid_field", "reference",
+               "reference must be 1 to 64 letters, digits and . _ : @ - (starting with a letter "
+               "or digit)");
     } else if (!o) {
         refuse(out, EV_COMMAND_REJECTED, id, payer, "not_found", "order_id", "no such order");
     } else if (o->payer == ID_INDEX_NONE) {
@@ -132,6 +201,8 @@ void order_payment(struct engine *e, const struct command *c, struct event_sink 
     } else if (!was_confirmed(e, o)) {
         refuse(out, EV_COMMAND_REJECTED, id, payer, "not_confirmed", "order_id",
                "the order was never confirmed: nothing is owed for it");
+    } else if (refused_reference(e, i, c, out)) {
+        return;
     } else if (amount > o->owed) {
         snprintf(msg, sizeof msg, "the amount exceeds what is still owed for this order (%lld)",
                  (long long)(o->owed > 0 ? o->owed : 0));
@@ -143,12 +214,13 @@ void order_payment(struct engine *e, const struct command *c, struct event_sink 
         journal_post_buyer(e, &j, i, amount);
         e->orders[i].paid += amount;
         e->payments_received += amount;
+        payment_record(e, i, c);
         struct event *ev = emit(out, EV_ORDER_PAID);
         ev->u.order_paid.order = i;
         ev->u.order_paid.amount = amount;
         ev->u.order_paid.paid_total = e->orders[i].paid;
         ev->u.order_paid.outstanding = e->orders[i].owed;
-        memcpy(ev->u.order_paid.reference, c->u.payment.reference, sizeof ev->u.order_paid.reference);
+        memcpy(ev->u.order_paid.reference, reference, sizeof ev->u.order_paid.reference);
     }
 }
 

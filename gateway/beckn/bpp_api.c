@@ -20,6 +20,7 @@
 #include "gateway/pg_pool.h"
 
 #define PG_WAIT_MS 2000
+#define BECKN_PAYMENT_REF_MAX 64 /* = the engine's id length: order.payment.v1 reference */
 
 static const struct p2p_config *cfg;
 static const struct beckn_node *node;
@@ -313,19 +314,31 @@ static int handle_update(struct mg_connection *c, struct beckn_inbound *in)
                                  "message.order.beckn:payment.beckn:amount.value",
                                  "the amount must be a positive number below 10^12 with at most "
                                  "%d decimals", decimals);
+    /* the payment's reference is its identity: the engine applies a
+     * reference once per order, so a retried update never pays twice */
+    const char *ref_field = "message.order.beckn:payment.beckn:txnRef";
+    const json_t *ref = json_object_get(payment, "beckn:txnRef");
+    if (!ref || json_is_null(ref)) {
+        ref_field = "message.order.beckn:payment.beckn:id";
+        ref = json_object_get(payment, "beckn:id");
+    }
+    if (!ref || json_is_null(ref))
+        return beckn_reply_nackf(c, node, 400, "30000", "message.order.beckn:payment.beckn:txnRef",
+                                 "the payment needs its reference: beckn:txnRef (or beckn:id)");
+    if (!json_is_string(ref) || !p2p_id_valid(json_string_value(ref), BECKN_PAYMENT_REF_MAX))
+        return beckn_reply_nackf(c, node, 400, "30000", ref_field,
+                                 "the payment reference must be 1 to %d letters, digits and "
+                                 ". _ : @ - (starting with a letter or digit)",
+                                 BECKN_PAYMENT_REF_MAX);
     bool found;
     if (find_order(order_id, in->ctx.bap_id, buyer_id, sizeof buyer_id, &found))
         return unavailable(c, in, "PostgreSQL is unavailable");
     if (!found)
         return beckn_reply_nackf(c, node, 404, "30008", "message.order.beckn:id",
                                  "no order %s of %s", order_id, in->ctx.bap_id);
-    json_t *value = json_pack("{s:s, s:s, s:I}", "order_id", order_id, "payer_id", in->ctx.bap_id,
-                              "amount", (json_int_t)amount);
-    const json_t *ref = json_object_get(payment, "beckn:txnRef");
-    if (!json_is_string(ref))
-        ref = json_object_get(payment, "beckn:id");
-    if (value && json_is_string(ref) && p2p_id_valid(json_string_value(ref), 64))
-        json_object_set_new(value, "reference", json_string(json_string_value(ref)));
+    json_t *value = json_pack("{s:s, s:s, s:I, s:s}", "order_id", order_id, "payer_id",
+                              in->ctx.bap_id, "amount", (json_int_t)amount, "reference",
+                              json_string_value(ref));
     if (!value)
         return unavailable(c, in, "out of memory");
     struct engine_command cmd = {"update", "energy.p2p.order.payment.v1", order_id, buyer_id,

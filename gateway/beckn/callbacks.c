@@ -63,6 +63,7 @@ const char *beckn_error_code_for(const char *c)
         {"capacity", "40002"},            {"trade_limit", "40002"},
         {"invalid_field", "30000"},       {"missing_field", "30000"},
         {"wrong_type", "30000"},          {"malformed_command", "30000"},
+        {"reference_reused", "30000"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].engine, c) == 0)

@@ -209,19 +209,25 @@ static int on_paid(struct ctx *x, const struct request *rq, const json_t *ev)
     return send_callback(x, rq, json_pack("{s:o}", "order", order), NULL);
 }
 
-/* An init or confirm sent again for a transaction that already got that far
- * (the BAP retried with a new message_id): answer with the order as it
- * stands instead of an error. 1 answered, 0 not such a retry, -1 error. */
+/* An init, confirm or payment update sent again for a transaction that
+ * already got that far (the BAP retried with a new message_id): answer with
+ * the order as it stands instead of an error. A payment resent is refused by
+ * the engine as duplicate_payment (same reference, same amount, nothing moved):
+ * the BAP gets the on_update it missed, with what is paid so far. 1 answered,
+ * 0 not such a retry, -1 error. */
 static int answer_retry(struct ctx *x, const struct request *rq, const char *code)
 {
     bool init = strcmp(rq->action, "init") == 0 && strcmp(code, "duplicate_id") == 0;
     bool confirm = strcmp(rq->action, "confirm") == 0 && strcmp(code, "not_reserved") == 0;
-    if (!init && !confirm)
+    bool paid = strcmp(rq->action, "update") == 0 && strcmp(code, "duplicate_payment") == 0;
+    if (!init && !confirm && !paid)
         return 0;
     char status[32];
-    if (beckn_state_status(x->db, rq->order_id, status, sizeof status, x->err, x->errlen))
+    if (!paid &&
+        beckn_state_status(x->db, rq->order_id, status, sizeof status, x->err, x->errlen))
         return -1;
-    if (!(init && strcmp(status, "RESERVED") == 0) && !(confirm && strcmp(status, "CONFIRMED") == 0))
+    if (!paid && !(init && strcmp(status, "RESERVED") == 0) &&
+        !(confirm && strcmp(status, "CONFIRMED") == 0))
         return 0;
     bool failed;
     json_t *order = beckn_state_order(x->db, rq->order_id, &failed, x->err, x->errlen);

@@ -6,7 +6,7 @@ The engine (small batches and a small snapshot interval, so snapshots are
 taken and used) runs over a few thousand commands on all five input topics:
 deposits and profiles, offers, one-step buys (a fifth paid by another
 platform: payer_id), reservations and their confirmations, buyer
-cancellations, platform payments (full, partial, too much), clock ticks and,
+cancellations, platform payments (full, partial, too much, resent), clock ticks and,
 once the delivery window is over, DISCOM delivery reports. Midway the engine
 is SIGKILLed and restarted (it recovers from its snapshot plus the log).
 
@@ -199,6 +199,10 @@ def main():
                 amount = total + 1  # refused: more than is owed
             f.send("orders", "order.payment.v1",
                    cmd(t, order_id=o, payer_id=PAYER, amount=amount, reference="utr-%d" % k))
+            if k % 10 == 6:  # resent (a lost answer): refused, duplicate_payment
+                t += 50
+                f.send("orders", "order.payment.v1",
+                       cmd(t, order_id=o, payer_id=PAYER, amount=amount, reference="utr-%d" % k))
         f.wait()
 
         # -- the delivery window passes; the DISCOM reports
@@ -213,6 +217,9 @@ def main():
         f.wait()
         paid = events(h, "order-events", "order.paid.v1")
         check(len(paid) > 30, "only %d payments accepted" % len(paid))
+        dups = [e for e in events(h, "order-events", "command.rejected.v1")
+                if e["reason"]["code"] == "duplicate_payment"]
+        check(len(dups) >= 3, "only %d resent payments refused" % len(dups))
         h.stop(h.engine)
 
         # 1. the whole log, identical

@@ -20,7 +20,8 @@ bpp_id not us, a replayed message_id, an expired ttl, an unknown key in an
 energy pack that forbids them (EnergyCustomer, EnergyOrderItem), a bad enum,
 a non-UTC pack time, total_quantity != sum of lines, malformed JSON, an
 oversized body; track (40005), rating (40001), support when not configured
-(50004), a non-payment update (50002), status of an unknown order (30008),
+(50004), a non-payment update (50002), a payment without a usable reference
+(30000 on beckn:txnRef / beckn:id), status of an unknown order (30008),
 an unknown /beckn/ path (404), and a gateway without Beckn settings (503).
 """
 import copy
@@ -358,6 +359,22 @@ def main():
                    send("update", msg("update", {"order": {"beckn:id": "order-energy-001",
                                                            "beckn:orderStatus": "CANCELLED"}})),
                    400, "50002")
+            # a payment is identified by its reference (beckn:txnRef, else
+            # beckn:id): without a usable one it is refused here
+            def payment(**ref):
+                return msg("update", {"order": {"beckn:id": "order-energy-001", "beckn:payment": dict(
+                    {"beckn:paymentStatus": "PAID",
+                     "beckn:amount": {"currency": "INR", "value": 10.0}}, **ref)}})
+            expect("payment without a reference", send("update", payment()),
+                   400, "30000", "message.order.beckn:payment.beckn:txnRef")
+            expect("payment with an empty txnRef", send("update", payment(**{"beckn:txnRef": ""})),
+                   400, "30000", "message.order.beckn:payment.beckn:txnRef")
+            expect("payment with an oversized txnRef",
+                   send("update", payment(**{"beckn:txnRef": "u" * 65})),
+                   400, "30000", "message.order.beckn:payment.beckn:txnRef")
+            expect("payment with a payment id that is not an id",
+                   send("update", payment(**{"beckn:id": "pay ment"})),
+                   400, "30000", "message.order.beckn:payment.beckn:id")
             expect("unknown endpoint", send("search", msg("search", {}), path="/beckn/search"),
                    404, "30000")
 

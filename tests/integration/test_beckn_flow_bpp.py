@@ -11,7 +11,10 @@ bytes), shape and arithmetic checked:
   the BAP's, the reservation's expiry; the peer answers the first on_init
   with HTTP 500 and the callback still arrives (retry with backoff);
 * on_confirm: beckn:id = the order id; on_status from the stored state;
-  update (the BAP's platform paid) -> on_update COMPLETED for the total;
+  update (the BAP's platform paid half) -> on_update AUTHORIZED for it; the
+  same payment resent with a new message_id (our ACK was lost) -> the same
+  on_update, and the engine refuses it (duplicate_payment): no second
+  journal entry; the rest paid -> on_update COMPLETED for the total;
   on_cancel: CANCELLED, REFUNDED = total - 10 % cancellation fee per line;
   support -> on_support with our contact;
 * a replayed request is refused (409) and causes no second callback; a
@@ -124,6 +127,50 @@ def status_until(h, bap, our, txn, order_id, wanted, timeout=60):
         check(time.time() < deadline, "order status stays %r (wanted %r)"
               % (o["beckn:orderStatus"], wanted))
         time.sleep(0.5)
+
+
+def pay_update(h, bap, our, txn, o, amount, ref, paid_total, status, what):
+    """The BAP's platform reports a payment of `amount` paise with txnRef
+    `ref` (a new message_id every time); on_update must show `status` for
+    `paid_total`."""
+    paid = copy.deepcopy(o)
+    paid["beckn:payment"]["beckn:paymentStatus"] = "COMPLETED"
+    paid["beckn:payment"]["beckn:txnRef"] = ref
+    paid["beckn:payment"]["beckn:amount"]["value"] = float(D(amount) / 100)
+    ctx = B.context("update", bap, our, transaction_id=txn)
+    st, body, _, _ = bap.send(h.port, "update", {"context": ctx, "message": {"order": paid}})
+    ack(st, body, what)
+    cb = H.wait_until(lambda: [r for r in bap.callbacks("on_update", txn)
+                               if r.signer and r.body["context"]["message_id"] == ctx["message_id"]],
+                      timeout=30, what="on_update of " + what)[0]
+    check_context(cb, "on_update", ctx, our)
+    check("error" not in cb.body, "%s: on_update error %r" % (what, cb.body.get("error")))
+    up = cb.body["message"]["order"]["beckn:payment"]
+    check(up["beckn:paymentStatus"] == status and money(up["beckn:amount"]["value"]) == paid_total,
+          "%s: on_update payment %r (expected %s %d)" % (what, up, status, paid_total))
+
+
+def check_paid_once(h, bap, order_id, payments):
+    """The engine applied each payment [(amount, reference)] once and refused
+    the resend as duplicate_payment: one order.paid and one receivable_paid
+    journal entry per payment, and the platform owes nothing more."""
+    def about_order(topic, ce_type, key="order_id"):
+        return [r.value for r in H.read_all(h.topic(topic))
+                if r.headers.get("ce_type") == "energy.p2p." + ce_type
+                and r.value.get(key) == order_id]
+    refused = about_order("order-events", "command.rejected.v1", key="subject_id")
+    check([(r["reason"]["code"], r["reason"]["field"]) for r in refused]
+          == [("duplicate_payment", "reference")], "refusals of %s: %r" % (order_id, refused))
+    paid = about_order("order-events", "order.paid.v1")
+    check([(e["amount"], e["reference"]) for e in paid] == payments,
+          "order.paid of %s: %r (expected %r)" % (order_id, paid, payments))
+    entries = [e for e in about_order("journal", "journal.entry.v1", key="ref_id")
+               if e["reason"] == "receivable_paid"]
+    check(len(entries) == len(payments), "receivable_paid entries of %s: %r" % (order_id, entries))
+    account = "receivable:" + bap.subscriber_id
+    balance = sum(p["amount"] for r in H.read_all(h.topic("journal"))
+                  for p in r.value["postings"] if p["account"] == account)
+    check(balance == 0, "%s after paying the total: %d" % (account, balance))
 
 
 def deliver_and_track(h, bap, our, order, offers, w):
@@ -285,19 +332,14 @@ def main():
                 check(fa["@type"] == "EnergyTradeDelivery" and fa["deliveryStatus"] == "PENDING"
                       and fa["deliveredQuantity"] == 0, "on_status delivery %r" % fa)
 
-            # update: the BAP's platform pays what it owes -> on_update
-            paid = copy.deepcopy(o)
-            paid["beckn:payment"]["beckn:paymentStatus"] = "COMPLETED"
-            paid["beckn:payment"]["beckn:txnRef"] = "utr-" + uuid.uuid4().hex[:12]
-            ctx = B.context("update", bap, our, transaction_id=txn)
-            st, body, _, _ = bap.send(h.port, "update", {"context": ctx, "message": {"order": paid}})
-            ack(st, body, "update")
-            cb = bap.wait_callback("on_update", txn)
-            check_context(cb, "on_update", ctx, our)
-            check("error" not in cb.body, "on_update error %r" % cb.body.get("error"))
-            up = cb.body["message"]["order"]["beckn:payment"]
-            check(up["beckn:paymentStatus"] == "COMPLETED" and money(up["beckn:amount"]["value"]) == total,
-                  "on_update payment %r (expected COMPLETED %d)" % (up, total))
+            # update: the BAP's platform pays what it owes in two parts; the
+            # first is sent twice (our ACK was lost) and applied once
+            half = total // 2
+            refs = ["utr-" + uuid.uuid4().hex[:12], "utr-" + uuid.uuid4().hex[:12]]
+            pay_update(h, bap, our, txn, o, half, refs[0], half, "AUTHORIZED", "update")
+            pay_update(h, bap, our, txn, o, half, refs[0], half, "AUTHORIZED", "update resent")
+            pay_update(h, bap, our, txn, o, total - half, refs[1], total, "COMPLETED", "update 2")
+            check_paid_once(h, bap, order_id, [(half, refs[0]), (total - half, refs[1])])
 
             # cancel -> on_cancel
             ctx = B.context("cancel", bap, our, transaction_id=txn)

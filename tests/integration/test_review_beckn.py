@@ -80,7 +80,7 @@ def main():
             def payment(value, currency="INR"):
                 return msg("update", {"order": {
                     "beckn:id": "bk-no-such-order",
-                    "beckn:payment": {"beckn:paymentStatus": "PAID",
+                    "beckn:payment": {"beckn:paymentStatus": "PAID", "beckn:txnRef": "utr-review-1",
                                       "beckn:amount": {"currency": currency, "value": value}}}})
             expect("a payment of 10^17", bap.send(h.port, "update", payment(10 ** 17)),
                    400, "30000", PAYMENT + "value")

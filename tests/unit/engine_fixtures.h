@@ -243,6 +243,18 @@ static inline struct command cmd_money(enum command_kind k, const char *who, int
     return c;
 }
 
+/* order.payment.v1 of a payer platform with its reference (the payment's identity). */
+static inline struct command cmd_payment(const char *order_id, const char *payer, int64_t amount,
+                                         const char *reference)
+{
+    struct command c = cmd_blank(CMD_ORDER_PAYMENT);
+    snprintf(c.u.payment.order_id, sizeof c.u.payment.order_id, "%s", order_id);
+    snprintf(c.u.payment.payer_id, sizeof c.u.payment.payer_id, "%s", payer);
+    snprintf(c.u.payment.reference, sizeof c.u.payment.reference, "%s", reference);
+    c.u.payment.amount = amount;
+    return c;
+}
+
 static inline struct command cmd_profile(const char *who, int64_t capacity_wh)
 {
     struct command c = cmd_blank(CMD_PROFILE_UPDATE);

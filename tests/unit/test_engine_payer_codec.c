@@ -154,6 +154,14 @@ START_TEST(payer_orders_and_payments_encode_exactly)
                        "{\"account\":\"receivable:bap.x\",\"amount\":4000}]");
     free(j);
 
+    fx_apply(&c); /* resent: the same reference and amount */
+    j = encoded_kind(EV_COMMAND_REJECTED, CMD_ORDER_PAYMENT, &type);
+    expect_contains(j, "\"subject_id\":\"o1\",\"actor_id\":\"bap.x\",\"reason\":{\"code\":\"duplicate_payment\","
+                       "\"field\":\"reference\",\"message\":\"this payment was already applied to the "
+                       "order; paid so far 4000, still owed 2673\"}");
+    free(j);
+
+    snprintf(c.u.payment.reference, sizeof c.u.payment.reference, "utr-10");
     c.u.payment.amount = 5000; /* more than the 2673 still owed */
     fx_apply(&c);
     j = encoded_kind(EV_COMMAND_REJECTED, CMD_ORDER_PAYMENT, &type);

@@ -35,8 +35,34 @@ struct run {
     uint64_t ncommands;
     /* money that came in or went out, added up from the events alone */
     int64_t deposits, withdrawals, payments, paid_events;
-    uint64_t npaid, npayment_refusals;
+    uint64_t npaid, npayment_refusals, nduplicates_refused;
+    /* (order, reference) of every accepted payment, hashed: an open-addressing
+     * set, 0 = empty; a pair seen twice is money applied twice */
+    uint64_t *paid_keys;
+    uint64_t paid_mask;
 };
+
+static uint64_t payment_key(uint32_t order, const char *reference)
+{
+    uint64_t h = 14695981039346656037ULL ^ order;
+    for (const char *p = reference; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+    return h ? h : 1;
+}
+
+/* False when the pair was already in the set. */
+static bool payment_remember(struct run *r, uint32_t order, const char *reference)
+{
+    uint64_t k = payment_key(order, reference);
+    for (uint64_t i = k & r->paid_mask;; i = (i + 1) & r->paid_mask) {
+        if (r->paid_keys[i] == k)
+            return false;
+        if (r->paid_keys[i] == 0) {
+            r->paid_keys[i] = k;
+            return true;
+        }
+    }
+}
 
 /* Adds up, from this command's events only, the money crossing the
  * platform's boundary; checked against the engine's balances later. */
@@ -47,9 +73,16 @@ static void tally(struct run *r, const struct command *c)
         if (ev->kind == EV_ORDER_PAID) {
             r->paid_events += ev->u.order_paid.amount;
             r->npaid++;
+            if (!payment_remember(r, ev->u.order_paid.order, ev->u.order_paid.reference))
+                ck_abort_msg("seed %llu: payment %s of order %s applied twice",
+                             (unsigned long long)r->seed, ev->u.order_paid.reference,
+                             r->e.orders[ev->u.order_paid.order].id);
         }
         if (ev->kind == EV_COMMAND_REJECTED && c->kind == CMD_ORDER_PAYMENT)
             r->npayment_refusals++;
+        if (ev->kind == EV_COMMAND_REJECTED &&
+            strcmp(ev->u.rejected.reason.code, "duplicate_payment") == 0)
+            r->nduplicates_refused++;
         if (ev->kind != EV_JOURNAL_ENTRY)
             continue;
         for (int32_t p = 0; p < ev->u.journal.npostings; p++) {
@@ -84,12 +117,19 @@ static void run_start(struct run *r, uint64_t seed, uint64_t commands)
     r->sink.capacity = SINK_CAP;
     r->hash = WORKLOAD_HASH_INIT;
     r->seed = seed;
+    uint64_t slots = 64;
+    while (slots < 2 * commands)
+        slots <<= 1;
+    r->paid_keys = calloc(slots, sizeof *r->paid_keys);
+    ck_assert_ptr_nonnull(r->paid_keys);
+    r->paid_mask = slots - 1;
 }
 
 static void run_stop(struct run *r)
 {
     workload_destroy(r->w);
     engine_destroy(&r->e);
+    free(r->paid_keys);
 }
 
 static void apply(struct run *r, const struct command *c)
@@ -300,6 +340,8 @@ static void property_run(uint64_t seed)
           "seed %llu: %llu payments accepted, %llu refused: the stream must have both",
           (unsigned long long)seed, (unsigned long long)r.npaid,
           (unsigned long long)r.npayment_refusals);
+    CHECK(r.nduplicates_refused > 0, "seed %llu: no resent payment was generated",
+          (unsigned long long)seed);
 
     /* Time passes beyond every reservation: each is confirmed, cancelled or expired. */
     int64_t t = r.e.now_ms + r.e.p.reservation_ttl_ms + 60000;

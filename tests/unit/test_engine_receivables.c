@@ -40,17 +40,6 @@ static struct command payer_order(enum command_kind k, const char *id, const cha
     return c;
 }
 
-static struct command cmd_payment(const char *order_id, const char *payer, int64_t amount,
-                                  const char *reference)
-{
-    struct command c = cmd_blank(CMD_ORDER_PAYMENT);
-    snprintf(c.u.payment.order_id, sizeof c.u.payment.order_id, "%s", order_id);
-    snprintf(c.u.payment.payer_id, sizeof c.u.payment.payer_id, "%s", payer);
-    snprintf(c.u.payment.reference, sizeof c.u.payment.reference, "%s", reference);
-    c.u.payment.amount = amount;
-    return c;
-}
-
 /* A confirmed one-line payer order "o1" of bob for the whole offer "a". */
 static void payer_buy(void)
 {
@@ -61,9 +50,12 @@ static void payer_buy(void)
     ck_assert_ptr_nonnull(fx_event(EV_ORDER_CONFIRMED));
 }
 
+/* An accepted payment, under a reference of its own (each one is a new payment). */
 static void pay_ok(const char *order_id, int64_t amount, int64_t paid_total, int64_t outstanding)
 {
-    struct command c = cmd_payment(order_id, PAYER, amount, "utr-1");
+    char reference[32];
+    snprintf(reference, sizeof reference, "utr-%u", fx.ncommands);
+    struct command c = cmd_payment(order_id, PAYER, amount, reference);
     fx_apply(&c);
     const struct event *r = fx_any_rejection();
     ck_assert_msg(r == NULL, "payment refused: %s", r ? r->u.rejected.reason.code : "");
@@ -73,7 +65,7 @@ static void pay_ok(const char *order_id, int64_t amount, int64_t paid_total, int
     ck_assert_int_eq(p->u.order_paid.amount, amount);
     ck_assert_int_eq(p->u.order_paid.paid_total, paid_total);
     ck_assert_int_eq(p->u.order_paid.outstanding, outstanding);
-    ck_assert_str_eq(p->u.order_paid.reference, "utr-1");
+    ck_assert_str_eq(p->u.order_paid.reference, reference);
 }
 
 /* A refused payment: the code and field, and nothing moved. */
@@ -81,7 +73,7 @@ static void pay_refused(const char *order_id, const char *payer, int64_t amount,
                         const char *field)
 {
     int64_t ext = fx.e.external_balance, received = fx.e.payments_received;
-    struct command c = cmd_payment(order_id, payer, amount, "");
+    struct command c = cmd_payment(order_id, payer, amount, "utr-refused");
     fx_apply(&c);
     EXPECT_REJECTED(EV_COMMAND_REJECTED, code);
     ck_assert_str_eq(fx_event(EV_COMMAND_REJECTED)->u.rejected.reason.field, field);
