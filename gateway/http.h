@@ -1,7 +1,7 @@
 /* HTTP plumbing for the gateway's handlers (civetweb): reading a request body
  * under a size cap, and answering with JSON. Every error answer has the shape
  * {"error":{"code","message","field"}} (docs/api.md). Each response goes out as
- * one header block plus one body write, on a TCP_NODELAY socket. */
+ * one write (status line, headers and body), on a TCP_NODELAY socket. */
 #ifndef P2P_GATEWAY_HTTP_H
 #define P2P_GATEWAY_HTTP_H
 

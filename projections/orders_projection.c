@@ -16,7 +16,20 @@
  *    so the read model ends the batch exactly as with per-event updates;
  *  - fills: a buyer cancellation, seller cancellation or delivery moves the
  *    fill row when it exists (fills_projection.c takes the line's state when
- *    the fill arrives later). */
+ *    the fill arrives later).
+ *
+ * Reservations and confirmations, two events per order, are applied as runs:
+ * the order.reserved events are collected into one array and the
+ * order.confirmed events into another, and both are applied by one set-based
+ * statement each (reserved first) before any other statement of this module
+ * and at the batch's end, before the fills (which read order_lines). A
+ * confirmation only follows its own order's reservation and touches only that
+ * order's rows, and a reservation only inserts rows of a new order, so
+ * applying the run's reservations before its confirmations ends in the same
+ * state as applying the events one by one; the history's order comes from
+ * at_ms and event_id, not from insertion. Two statements per batch instead of
+ * two per order: at 1,000 orders/s the per-event statements were most of the
+ * projector's PostgreSQL time. */
 #include <string.h>
 
 #include "projections/projection.h"
@@ -36,8 +49,9 @@
     "  select v->>'event_id', v->>'order_id', " status ", (v->>'occurred_at_ms')::bigint, " detail \
     "  from e)"
 
+/* $1: [order.reserved event, ...] */
 static const char *RESERVED =
-    "with e as (select $1::jsonb as v),"
+    "with e as (select v from jsonb_array_elements($1::jsonb) as a(v)),"
     " o as (insert into orders (order_id, market, buyer_id, payer_id, status, quantity_wh,"
     "   window_start_ms, window_end_ms, filled_wh, amount, fee, total, expires_at_ms, created_at_ms,"
     "   updated_at_ms, command_id, last_event_id)"
@@ -66,16 +80,21 @@ static const char *RESERVED_ENERGY =
                      "  group by 1")
     UPDATE_OFFERS_FROM_T;
 
+/* $1: [order.confirmed event, ...], of orders reserved before */
 static const char *CONFIRMED =
-    "with e as (select $1::jsonb as v),"
+    "with e as (select v from jsonb_array_elements($1::jsonb) as a(v)),"
     " o as (update orders set status = 'CONFIRMED', payer_id = coalesce(e.v->>'payer_id', payer_id),"
     "   filled_wh = (v->>'filled_wh')::bigint, amount = (v->>'amount')::bigint, fee = (v->>'fee')::bigint,"
     "   total = (v->>'total')::bigint, expires_at_ms = null,"
     "   confirmed_at_ms = (v->>'occurred_at_ms')::bigint, updated_at_ms = (v->>'occurred_at_ms')::bigint,"
     "   last_event_id = v->>'event_id' from e where order_id = v->>'order_id'),"
     HISTORY("'CONFIRMED'", "jsonb_build_object('total', v->'total')")
+    /* = any(array(...)): an index condition whatever the statistics were
+     * when the generic plan was made (a join condition alone let it scan
+     * every line, the table being empty at the projector's start) */
     " update order_lines set status = 'SOLD', last_event_id = v->>'event_id'"
-    " from e where order_id = v->>'order_id' and status = 'RESERVED'";
+    " from e where order_id = any(array(select v->>'order_id' from e))"
+    " and order_id = v->>'order_id' and status = 'RESERVED'";
 
 /* order.cancelled / order.expired: $2 = CANCELLED | EXPIRED. Open lines
  * (reserved or sold) are released; their energy goes back to the offers. */
@@ -141,8 +160,8 @@ static const char *PAID =
 
 int orders_projection_prepare(PGconn *db)
 {
-    return projection_prepare(db, "order_reserved", RESERVED) ||
-           projection_prepare(db, "order_confirmed", CONFIRMED) ||
+    return projection_prepare(db, "orders_reserved", RESERVED) ||
+           projection_prepare(db, "orders_confirmed", CONFIRMED) ||
            projection_prepare(db, "order_released", RELEASED) ||
            projection_prepare(db, "order_settled", SETTLED) ||
            projection_prepare(db, "fill_cancelled", FILL_CANCELLED) ||
@@ -151,16 +170,31 @@ int orders_projection_prepare(PGconn *db)
            projection_prepare(db, "order_reserved_energy", RESERVED_ENERGY);
 }
 
+/* Applies the run of reservations, then of confirmations, collected so far. */
+static void send_runs(struct projection_context *c)
+{
+    projection_array_send(c, ARRAY_RESERVED, "orders_reserved");
+    projection_array_send(c, ARRAY_CONFIRMED, "orders_confirmed");
+}
+
 void orders_projection_apply(struct projection_context *c, const struct projected_event *e)
 {
     static const char *const cancelled[1] = {"CANCELLED"}, *const expired[1] = {"EXPIRED"};
     const char *t = e->type;
     if (strcmp(t, "order.reserved.v1") == 0) {
-        projection_send(c, "order_reserved", e, 0, NULL);
+        projection_array_add(c, ARRAY_RESERVED, e->json);
         projection_array_add(c, ARRAY_ENERGY, e->json);
-    } else if (strcmp(t, "order.confirmed.v1") == 0)
-        projection_send(c, "order_confirmed", e, 0, NULL);
-    else if (strcmp(t, "order.cancelled.v1") == 0)
+        return;
+    }
+    if (strcmp(t, "order.confirmed.v1") == 0) {
+        projection_array_add(c, ARRAY_CONFIRMED, e->json);
+        return;
+    }
+    if (strcmp(t, "order.cancelled.v1") == 0 || strcmp(t, "order.expired.v1") == 0 ||
+        strcmp(t, "order.settled.v1") == 0 || strcmp(t, "fill.cancelled.v1") == 0 ||
+        strcmp(t, "delivery.settled.v1") == 0 || strcmp(t, "order.paid.v1") == 0)
+        send_runs(c); /* the statement below sees the run applied */
+    if (strcmp(t, "order.cancelled.v1") == 0)
         projection_send(c, "order_released", e, 1, cancelled);
     else if (strcmp(t, "order.expired.v1") == 0)
         projection_send(c, "order_released", e, 1, expired);
@@ -176,5 +210,6 @@ void orders_projection_apply(struct projection_context *c, const struct projecte
 
 void orders_projection_flush(struct projection_context *c)
 {
+    send_runs(c);
     projection_array_send(c, ARRAY_ENERGY, "order_reserved_energy");
 }

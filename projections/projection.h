@@ -48,6 +48,8 @@ enum projection_array_kind {
     ARRAY_TRUST,
     ARRAY_PROFILES,
     ARRAY_ENERGY,
+    ARRAY_RESERVED,  /* orders_projection.c: a run of order.reserved events */
+    ARRAY_CONFIRMED, /* and of order.confirmed events, applied after them */
     ARRAY_KINDS
 };
 
