@@ -82,14 +82,16 @@ void meter_verified(struct engine *e, const struct command *c, struct event_sink
 
 /* Matching (matching.c): ranks eligible offers for a request and allocates
  * greedily. Fills lines[] (offer, quantity, score) and returns the count;
- * *filled_wh is the total allocated. */
+ * *filled_wh is the total allocated; *min_order_skipped_wh is the smallest
+ * minimum order of a ranked offer passed over because the rest of the request
+ * was below it (0 when none was). */
 struct allocation_line {
     uint32_t offer;
     int64_t quantity_wh;
     int32_t score_ppm;
 };
 int match_allocate(struct engine *e, const struct order_request *req, uint32_t buyer, int64_t now,
-                   struct allocation_line *lines, int64_t *filled_wh);
+                   struct allocation_line *lines, int64_t *filled_wh, int64_t *min_order_skipped_wh);
 /* Orders that name their offers: checks every line (all or nothing) and
  * fills lines[]. Returns the count, or -1 with *why. */
 int match_named(struct engine *e, const struct command *c, uint32_t buyer, int64_t now,

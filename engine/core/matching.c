@@ -61,7 +61,7 @@ static bool ranks_before(const struct match_candidate *a, const struct match_can
 }
 
 int match_allocate(struct engine *e, const struct order_request *r, uint32_t buyer, int64_t now,
-                   struct allocation_line *lines, int64_t *filled_wh)
+                   struct allocation_line *lines, int64_t *filled_wh, int64_t *min_order_skipped_wh)
 {
     int64_t minp, maxp, ws = r->window_start_ms, we = r->window_end_ms, dur = we - ws;
     uint32_t n = scan(e, r, ws, we, buyer, now, &minp, &maxp);
@@ -85,13 +85,17 @@ int match_allocate(struct engine *e, const struct order_request *r, uint32_t buy
     }
     int64_t need = r->quantity_wh;
     int nlines = 0;
+    *min_order_skipped_wh = 0;
     for (int c = 0; c < k && need > 0; c++) {
         const struct offer_entry *o = &e->offers[best[c].offer];
         int64_t open = engine_offer_open_wh(o);
         int64_t take = need < open ? need : open;
         /* product.md §4: a line never takes less than the offer's minimum */
-        if (take < o->terms.min_order_wh)
+        if (take < o->terms.min_order_wh) {
+            if (*min_order_skipped_wh == 0 || o->terms.min_order_wh < *min_order_skipped_wh)
+                *min_order_skipped_wh = o->terms.min_order_wh;
             continue;
+        }
         lines[nlines].offer = best[c].offer;
         lines[nlines].quantity_wh = take;
         lines[nlines].score_ppm = best[c].score_ppm;

@@ -174,21 +174,26 @@ void order_place(struct engine *e, const struct command *c, struct event_sink *o
         return;
     }
     struct allocation_line lines[ENGINE_MAX_LINES];
-    int64_t filled = r->quantity_wh;
+    int64_t filled = r->quantity_wh, min_order_skipped = 0;
     int n;
     if (named && (n = match_named(e, c, buyer, e->now_ms, lines, &why)) < 0) {
         reject(out, EV_ORDER_REJECTED, r->order_id, r->buyer_id, &why);
         return;
     }
     if (!named)
-        n = match_allocate(e, r, buyer, e->now_ms, lines, &filled);
+        n = match_allocate(e, r, buyer, e->now_ms, lines, &filled, &min_order_skipped);
     if (filled < r->quantity_wh && !(r->allow_partial && filled > 0)) {
         struct event *ev = emit(out, EV_ORDER_REJECTED);
         p2p_copy(ev->u.rejected.subject_id, ENGINE_ID_LEN, r->order_id);
         p2p_copy(ev->u.rejected.actor_id, ENGINE_ID_LEN, r->buyer_id);
-        p2p_violate(&ev->u.rejected.reason, "insufficient_supply", "quantity_wh",
-                    "only %lld of %lld Wh are available in this window%s", (long long)filled,
-                    (long long)r->quantity_wh, filled ? " (allow a partial fill to take them)" : "");
+        if (filled == 0 && min_order_skipped > 0)
+            p2p_violate(&ev->u.rejected.reason, "insufficient_supply", "quantity_wh",
+                        "the offers in this window sell at least %lld Wh per order; ask for that much"
+                        " or another window", (long long)min_order_skipped);
+        else
+            p2p_violate(&ev->u.rejected.reason, "insufficient_supply", "quantity_wh",
+                        "only %lld of %lld Wh are available in this window%s", (long long)filled,
+                        (long long)r->quantity_wh, filled ? " (allow a partial fill to take them)" : "");
         ev->u.rejected.shortfall_wh = r->quantity_wh - filled;
         ev->u.rejected.nalternatives = match_alternatives(e, r, buyer, e->now_ms, ev->u.rejected.alternatives);
         return;

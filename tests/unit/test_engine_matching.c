@@ -301,6 +301,11 @@ START_TEST(an_offers_minimum_order_is_respected)
     c = cmd_order(CMD_ORDER_QUOTE, "q1", "bob", 1000);
     fx_apply(&c);
     expect_shortfall(1000);
+    /* the refusal says why: the energy is there, but not in so small a piece */
+    const struct event *r = fx_event(EV_ORDER_REJECTED);
+    ck_assert_str_eq(r->u.rejected.reason.message,
+                     "the offers in this window sell at least 2000 Wh per order; ask for that much"
+                     " or another window");
     quote_wh("q2", "bob", 2000);
     line_is(0, "m", 2000, -1);
     quote_wh("q3", "bob", 5000);
