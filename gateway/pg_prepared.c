@@ -2,21 +2,25 @@
 
 #include <libpq-events.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/p2p_log.h"
 
 #define PREPARED_MAX 32
+#define PREPARED_MAX_AGE_MS 10000
 
 #define SQLSTATE_NO_SUCH_STATEMENT "26000"
 #define SQLSTATE_DUPLICATE_STATEMENT "42P05"
 
-/* What one server session holds. */
+/* What one server session holds: each statement and when it was prepared. */
 struct session {
-    bool configured; /* plan_cache_mode set */
     int n;
     const struct pg_statement *prepared[PREPARED_MAX];
+    int64_t prepared_at_ms[PREPARED_MAX];
 };
 
 static int on_event(PGEventId id, void *info, void *pass_through)
@@ -45,6 +49,13 @@ static int on_event(PGEventId id, void *info, void *pass_through)
     }
 }
 
+static int64_t monotonic_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
 static struct session *session_of(PGconn *db)
 {
     struct session *s = PQinstanceData(db, on_event);
@@ -53,12 +64,13 @@ static struct session *session_of(PGconn *db)
     return s;
 }
 
-static bool held(const struct session *s, const struct pg_statement *st)
+/* Index of st among the session's statements, or -1. */
+static int slot_of(const struct session *s, const struct pg_statement *st)
 {
     for (int i = 0; i < s->n; i++)
         if (s->prepared[i] == st)
-            return true;
-    return false;
+            return i;
+    return -1;
 }
 
 static bool has_state(const PGresult *r, const char *sqlstate)
@@ -67,20 +79,25 @@ static bool has_state(const PGresult *r, const char *sqlstate)
     return state && strcmp(state, sqlstate) == 0;
 }
 
-/* Sets the session up and prepares st in it. Returns true, or false with
- * the failed result in *failed (NULL when out of memory). */
-static bool prepare(PGconn *db, struct session *s, const struct pg_statement *st,
+/* Prepares st in the session, into slot i (a new one when -1; an old
+ * preparation there is deallocated first). Returns true, or false with the
+ * failed result in *failed (NULL when out of memory). */
+static bool prepare(PGconn *db, struct session *s, int i, const struct pg_statement *st,
                     PGresult **failed)
 {
-    if (!s->configured) {
-        PGresult *r = PQexec(db, "set plan_cache_mode = force_custom_plan");
-        if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-            p2p_log(P2P_WARN, "statement_prepare", "plan_cache_mode: %s", PQerrorMessage(db));
+    if (i >= 0) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "deallocate %s", st->name);
+        PGresult *r = PQexec(db, sql);
+        bool gone =
+            PQresultStatus(r) == PGRES_COMMAND_OK || has_state(r, SQLSTATE_NO_SUCH_STATEMENT);
+        if (!gone) {
+            p2p_log(P2P_WARN, "statement_prepare", "deallocate %s: %s", st->name,
+                    PQerrorMessage(db));
             *failed = r;
             return false;
         }
         PQclear(r);
-        s->configured = true;
     }
     PGresult *r = PQprepare(db, st->name, st->sql, st->nparams, NULL);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && !has_state(r, SQLSTATE_DUPLICATE_STATEMENT)) {
@@ -89,18 +106,23 @@ static bool prepare(PGconn *db, struct session *s, const struct pg_statement *st
         return false;
     }
     PQclear(r);
-    s->prepared[s->n++] = st;
+    if (i < 0)
+        i = s->n++;
+    s->prepared[i] = st;
+    s->prepared_at_ms[i] = monotonic_ms();
     return true;
 }
 
 PGresult *pg_prepared_exec(PGconn *db, const struct pg_statement *st, const char *const *params)
 {
     struct session *s = session_of(db);
-    if (!s || (s->n == PREPARED_MAX && !held(s, st))) /* cannot track it: run it unprepared */
+    if (!s || (s->n == PREPARED_MAX && slot_of(s, st) < 0)) /* untracked: run it unprepared */
         return PQexecParams(db, st->sql, st->nparams, NULL, params, NULL, NULL, 0);
     for (int attempt = 0;; attempt++) {
+        int i = slot_of(s, st);
         PGresult *failed;
-        if (!held(s, st) && !prepare(db, s, st, &failed))
+        if ((i < 0 || monotonic_ms() - s->prepared_at_ms[i] > PREPARED_MAX_AGE_MS) &&
+            !prepare(db, s, i, st, &failed))
             return failed;
         PGresult *r = PQexecPrepared(db, st->name, st->nparams, params, NULL, NULL, 0);
         /* the server session lost its statements without a libpq reset
