@@ -70,3 +70,20 @@ start=$(date -u -d "$(date -u +%Y-%m-%dT%H:00:00Z) + 7 hours" +%Y-%m-%dT%H:00:00
 end=$(date -u -d "$start + 1 hour" +%Y-%m-%dT%H:00:00Z)
 "$BUILD/bench/p2p-bench-e2e-load" --url "http://127.0.0.1:$port" \
   --window-start "$start" --window-end "$end" "${load_args[@]}"
+# CPU seconds each service used over the whole run (utime + stime of /proc/PID/stat)
+tick=$(getconf CLK_TCK)
+cpu=""
+for pid in "${pids[@]}"; do
+  read -r -a st <"/proc/$pid/stat" || continue
+  cpu+=" $(basename "$(readlink "/proc/$pid/exe")")=$(awk -v t=$((st[13] + st[14])) -v h="$tick" 'BEGIN { printf "%.1f", t / h }')s"
+done
+# and the PostgreSQL backends serving the gateway's pooled connections
+ports=$(ss -tnpH "dst 127.0.0.1:$P2P_PG_PORT" |
+        awk -v p="pid=${pids[2]}," 'index($0, p) { n = split($4, a, ":"); print a[n] }' | paste -sd, -)
+ticks=0
+for pid in $( [ -z "$ports" ] || psql "$pg dbname=postgres" -Atc \
+    "select pid from pg_stat_activity where client_port in ($ports) and datname = '$db'"); do
+  read -r -a st <"/proc/$pid/stat" && ticks=$((ticks + st[13] + st[14]))
+done
+cpu+=" gateway-postgres-backends=$(awk -v t=$ticks -v h="$tick" 'BEGIN { printf "%.1f", t / h }')s"
+step "CPU seconds per process:$cpu"

@@ -13,6 +13,7 @@
 #include "gateway/http.h"
 #include "gateway/idempotency.h"
 #include "gateway/pg_pool.h"
+#include "gateway/pg_prepared.h"
 
 #define PG_WAIT_MS 2000
 
@@ -188,6 +189,14 @@ static json_t *append_and_wait(const struct p2p_config *cfg, const struct comman
     return doc;
 }
 
+static const struct pg_statement demo_claim = {
+    "demo_balance_claim",
+    "insert into public.demo_balances (participant_id, command_id)"
+    " values ($1, $2) on conflict do nothing returning 1",
+    2};
+static const struct pg_statement demo_unclaim = {
+    "demo_balance_unclaim", "delete from public.demo_balances where participant_id = $1", 1};
+
 /* Demo mode: the user's one starting deposit, before their first command
  * (waited for, so that command already sees the money). Returns 0, or -1
  * when it could not be recorded (the caller answers 503). */
@@ -204,10 +213,7 @@ static int demo_grant(const struct p2p_config *cfg, const char *user)
     if (!db)
         return -1;
     const char *params[2] = {user, s.command_id};
-    PGresult *r = PQexecParams(db,
-                               "insert into public.demo_balances (participant_id, command_id)"
-                               " values ($1, $2) on conflict do nothing returning 1",
-                               2, NULL, params, NULL, NULL, 0);
+    PGresult *r = pg_prepared_exec(db, &demo_claim, params);
     int fresh = PQresultStatus(r) == PGRES_TUPLES_OK ? PQntuples(r) : -1;
     if (fresh < 0)
         p2p_log(P2P_WARN, "demo_balance", "%s", PQerrorMessage(db));
@@ -240,8 +246,7 @@ static int demo_grant(const struct p2p_config *cfg, const char *user)
         db = pg_pool_get(PG_WAIT_MS);
         if (db) {
             const char *p[1] = {user};
-            PQclear(PQexecParams(db, "delete from public.demo_balances where participant_id = $1",
-                                 1, NULL, p, NULL, NULL, 0));
+            PQclear(pg_prepared_exec(db, &demo_unclaim, p));
             pg_pool_put(db);
         }
         return -1;

@@ -19,10 +19,12 @@
 #define PAGE_MAX 100
 
 
-#define ORDER_COLUMNS                                                                       \
-    "order_id, status, quantity_wh, window_start_ms, window_end_ms, filled_wh, amount, fee," \
-    " total, expires_at_ms, confirmed_at_ms, refund, cancel_fee, delivered_wh, created_at_ms," \
-    " updated_at_ms, buyer_id"
+/* Of `orders o`. */
+#define ORDER_COLUMNS                                                                          \
+    "o.order_id, o.status, o.quantity_wh, o.window_start_ms, o.window_end_ms, o.filled_wh,"     \
+    " o.amount, o.fee, o.total, o.expires_at_ms, o.confirmed_at_ms, o.refund, o.cancel_fee,"    \
+    " o.delivered_wh, o.created_at_ms, o.updated_at_ms, o.buyer_id"
+#define ORDER_NCOLUMNS 17
 
 static json_t *order_row(const struct p2p_config *cfg, PGresult *r, int i)
 {
@@ -48,37 +50,42 @@ static json_t *order_row(const struct p2p_config *cfg, PGresult *r, int i)
     return o;
 }
 
-#define LINE_COLUMNS                                                                        \
-    "line, fill_id, offer_id, seller_id, quantity_wh, price_per_kwh, amount, fee,"          \
-    " delivery_start_ms, delivery_end_ms, status, delivered_wh, curtailed_wh, seller_paid,"  \
-    " buyer_refund, order_id"
+/* Of `order_lines l`. */
+#define LINE_COLUMNS                                                                           \
+    "l.line, l.fill_id, l.offer_id, l.seller_id, l.quantity_wh, l.price_per_kwh, l.amount,"     \
+    " l.fee, l.delivery_start_ms, l.delivery_end_ms, l.status, l.delivered_wh, l.curtailed_wh," \
+    " l.seller_paid, l.buyer_refund, l.order_id"
 
-/* The lines among the rows of LINE_COLUMNS query r; only those of order_id
- * (the last column) when it is not NULL. */
-static json_t *lines_of(PGresult *r, const char *order_id)
+/* The lines among the rows of r whose LINE_COLUMNS start at column `first`
+ * (rows without a line, of an outer join, skipped); only those of order_id
+ * (the last of them) when it is not NULL. */
+static json_t *lines_of(PGresult *r, int first, const char *order_id)
 {
     json_t *lines = json_array();
     for (int i = 0; lines && i < PQntuples(r); i++) {
-        if (order_id && strcmp(PQgetvalue(r, i, 15), order_id) != 0)
+        if (PQgetisnull(r, i, first) ||
+            (order_id && strcmp(PQgetvalue(r, i, first + 15), order_id) != 0))
             continue;
-        json_t *l = json_pack("{s:i, s:s, s:s, s:s, s:s}", "line", atoi(PQgetvalue(r, i, 0)),
-                              "fill_id", PQgetvalue(r, i, 1), "offer_id", PQgetvalue(r, i, 2),
-                              "seller_id", PQgetvalue(r, i, 3), "status", PQgetvalue(r, i, 10));
+        json_t *l = json_pack("{s:i, s:s, s:s, s:s, s:s}", "line",
+                              atoi(PQgetvalue(r, i, first + 0)), "fill_id",
+                              PQgetvalue(r, i, first + 1), "offer_id", PQgetvalue(r, i, first + 2),
+                              "seller_id", PQgetvalue(r, i, first + 3), "status",
+                              PQgetvalue(r, i, first + 10));
         if (!l)
             continue;
-        json_object_set_new(l, "quantity_wh", read_db_int_or_null(r, i, 4));
-        json_object_set_new(l, "price_per_kwh", read_db_int_or_null(r, i, 5));
-        json_object_set_new(l, "amount", read_db_int_or_null(r, i, 6));
-        json_object_set_new(l, "fee", read_db_int_or_null(r, i, 7));
-        json_object_set_new(l, "delivery_start", read_db_time(r, i, 8, false));
-        json_object_set_new(l, "delivery_end", read_db_time(r, i, 9, false));
+        json_object_set_new(l, "quantity_wh", read_db_int_or_null(r, i, first + 4));
+        json_object_set_new(l, "price_per_kwh", read_db_int_or_null(r, i, first + 5));
+        json_object_set_new(l, "amount", read_db_int_or_null(r, i, first + 6));
+        json_object_set_new(l, "fee", read_db_int_or_null(r, i, first + 7));
+        json_object_set_new(l, "delivery_start", read_db_time(r, i, first + 8, false));
+        json_object_set_new(l, "delivery_end", read_db_time(r, i, first + 9, false));
         json_t *delivery = json_null();
-        if (!PQgetisnull(r, i, 11))
+        if (!PQgetisnull(r, i, first + 11))
             delivery = json_pack("{s:o, s:o, s:o, s:o}", "delivered_wh",
-                                 read_db_int_or_null(r, i, 11), "curtailed_wh",
-                                 read_db_int_or_null(r, i, 12), "seller_paid",
-                                 read_db_int_or_null(r, i, 13), "buyer_refund",
-                                 read_db_int_or_null(r, i, 14));
+                                 read_db_int_or_null(r, i, first + 11), "curtailed_wh",
+                                 read_db_int_or_null(r, i, first + 12), "seller_paid",
+                                 read_db_int_or_null(r, i, first + 13), "buyer_refund",
+                                 read_db_int_or_null(r, i, first + 14));
         json_object_set_new(l, "delivery", delivery ? delivery : json_null());
         json_array_append_new(lines, l);
     }
@@ -115,7 +122,7 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
     const char *params[4] = {user, after_id ? ms_text : NULL, after_id, limit_text};
     PGresult *r = read_db_query(
         c,
-        "select " ORDER_COLUMNS " from orders where buyer_id = $1"
+        "select " ORDER_COLUMNS " from orders o where buyer_id = $1"
         " and ($2::bigint is null or (created_at_ms, order_id) < ($2::bigint, $3))"
         " order by created_at_ms desc, order_id desc limit $4::int",
         4, params);
@@ -141,7 +148,7 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
         snprintf(ids + n, cap - n, "}");
         const char *lp[1] = {ids};
         lines = read_db_query(c,
-                              "select " LINE_COLUMNS " from order_lines"
+                              "select " LINE_COLUMNS " from order_lines l"
                               " where order_id = any($1::text[]) order by order_id, line",
                               1, lp);
         free(ids);
@@ -154,7 +161,7 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
     for (int i = 0; list && i < shown; i++) {
         json_t *o = order_row(cfg, r, i);
         if (o)
-            json_object_set_new(o, "lines", lines_of(lines, PQgetvalue(r, i, 0)));
+            json_object_set_new(o, "lines", lines_of(lines, 0, PQgetvalue(r, i, 0)));
         json_array_append_new(list, o);
     }
     PQclear(lines);
@@ -169,48 +176,57 @@ static int list_orders(struct mg_connection *c, const struct p2p_config *cfg, co
                                         : NULL);
 }
 
+/* One order of its buyer in one statement (one snapshot): the order's columns,
+ * its status history as a JSON array of [status, at_ms, detail] (column
+ * ORDER_NCOLUMNS), then one row per line with LINE_COLUMNS (NULL when it has
+ * none). Polled for every order until it is visible. */
+static const struct pg_statement order_of_buyer = {
+    "order_of_buyer",
+    "select " ORDER_COLUMNS ", h.history, " LINE_COLUMNS " from orders o"
+    " cross join lateral (select coalesce(json_agg(json_build_array(s.status, s.at_ms, s.detail)"
+    " order by s.at_ms, s.event_id), '[]')::text as history"
+    " from order_status_history s where s.order_id = o.order_id) h"
+    " left join order_lines l on l.order_id = o.order_id"
+    " where o.order_id = $1 and o.buyer_id = $2 order by l.line",
+    2};
+
+/* [[status, at_ms, detail], ...] as the API's history entries. */
+static json_t *history_of(const char *text)
+{
+    json_t *rows = json_loads(text, 0, NULL), *history = json_array();
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        if (!history)
+            break;
+        char at[P2P_TIME_BUF];
+        p2p_time_format(json_integer_value(json_array_get(row, 1)), false, at);
+        json_t *detail = json_array_get(row, 2);
+        json_array_append_new(history, json_pack("{s:O, s:s, s:o}", "status",
+                                                 json_array_get(row, 0), "at", at, "detail",
+                                                 detail ? json_incref(detail) : json_object()));
+    }
+    json_decref(rows);
+    return history;
+}
+
 static int get_order(struct mg_connection *c, const struct p2p_config *cfg, const char *user,
                      const char *id)
 {
     const char *params[2] = {id, user};
-    PGresult *r = read_db_query(c,
-                                "select " ORDER_COLUMNS
-                                " from orders where order_id = $1 and buyer_id = $2",
-                                2, params);
+    PGresult *r = read_db_prepared(c, &order_of_buyer, params);
     if (!r)
         return 503;
-    if (PQntuples(r) != 1) {
+    if (PQntuples(r) < 1) {
         PQclear(r);
         return http_reply_error(c, 404, "not_found", "order_id", "you have no order %s", id);
     }
     json_t *o = order_row(cfg, r, 0);
-    PQclear(r);
-    r = read_db_query(c,
-                      "select " LINE_COLUMNS " from order_lines where order_id = $1 order by line",
-                      1, params);
-    if (!r) {
-        json_decref(o);
-        return 503;
-    }
-    json_object_set_new(o, "lines", lines_of(r, NULL));
-    PQclear(r);
-    r = read_db_query(c,
-                      "select status, at_ms, detail::text from order_status_history"
-                      " where order_id = $1 order by at_ms, event_id",
-                      1, params);
-    if (!r) {
-        json_decref(o);
-        return 503;
-    }
-    json_t *history = json_array();
-    for (int i = 0; history && i < PQntuples(r); i++) {
-        json_t *detail = json_loads(PQgetvalue(r, i, 2), 0, NULL);
-        json_array_append_new(history, json_pack("{s:s, s:o, s:o}", "status", PQgetvalue(r, i, 0),
-                                                 "at", read_db_time(r, i, 1, false), "detail",
-                                                 detail ? detail : json_object()));
+    if (o) {
+        json_object_set_new(o, "lines", lines_of(r, ORDER_NCOLUMNS + 1, NULL));
+        json_object_set_new(o, "history", history_of(PQgetvalue(r, 0, ORDER_NCOLUMNS)));
     }
     PQclear(r);
-    json_object_set_new(o, "history", history);
     return http_reply_json(c, 200, o);
 }
 
@@ -261,11 +277,13 @@ int commands_api(struct mg_connection *c, void *cbdata)
                                 "PostgreSQL is unavailable, retry later");
     if (!mine)
         return http_reply_error(c, 404, "not_found", "command_id", "you issued no command %s", id);
+    static const struct pg_statement result_of_command = {
+        "result_of_command",
+        "select outcome, event_type, subject_id, result::text, at_ms"
+        " from command_results where command_id = $1",
+        1};
     const char *params[1] = {id};
-    PGresult *r = read_db_query(c,
-                                "select outcome, event_type, subject_id, result::text, at_ms"
-                                " from command_results where command_id = $1",
-                                1, params);
+    PGresult *r = read_db_prepared(c, &result_of_command, params);
     if (!r)
         return 503;
     json_t *doc;

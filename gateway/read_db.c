@@ -11,15 +11,17 @@
 
 #define PG_WAIT_MS 2000
 
-PGresult *read_db_query(struct mg_connection *c, const char *sql, int n,
-                        const char *const *params)
+/* Runs s (prepared) or sql (not) with params on a pooled connection. */
+static PGresult *run(struct mg_connection *c, const struct pg_statement *s, const char *sql,
+                     int n, const char *const *params)
 {
     PGconn *db = pg_pool_get(PG_WAIT_MS);
     if (!db) {
         http_reply_error(c, 503, "unavailable", NULL, "PostgreSQL is unavailable, retry later");
         return NULL;
     }
-    PGresult *r = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+    PGresult *r = s ? pg_prepared_exec(db, s, params)
+                    : PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(r) != PGRES_TUPLES_OK) {
         p2p_log(P2P_WARN, "query_failed", "%s", PQerrorMessage(db));
         PQclear(r);
@@ -28,6 +30,18 @@ PGresult *read_db_query(struct mg_connection *c, const char *sql, int n,
     }
     pg_pool_put(db);
     return r;
+}
+
+PGresult *read_db_query(struct mg_connection *c, const char *sql, int n,
+                        const char *const *params)
+{
+    return run(c, NULL, sql, n, params);
+}
+
+PGresult *read_db_prepared(struct mg_connection *c, const struct pg_statement *s,
+                           const char *const *params)
+{
+    return run(c, s, NULL, s->nparams, params);
 }
 
 int64_t read_db_int(const PGresult *r, int row, int col)

@@ -13,10 +13,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "gateway/pg_prepared.h"
+
 /* Runs `sql` with n text parameters (NULL = SQL null) on a pooled
  * connection. Returns the rows (caller PQclear()s) or NULL after answering 503. */
 PGresult *read_db_query(struct mg_connection *c, const char *sql, int n,
                         const char *const *params);
+
+/* read_db_query for a prepared statement (gateway/pg_prepared.h): the hot
+ * reads, prepared once per pooled connection. */
+PGresult *read_db_prepared(struct mg_connection *c, const struct pg_statement *s,
+                           const char *const *params);
 
 /* Column value as an integer (0 when null). */
 int64_t read_db_int(const PGresult *r, int row, int col);

@@ -301,6 +301,25 @@ def read_checks(h, bought, conf):
           "carol sees bob's orders: %r" % doc)
     one = expect(h, h.http("GET", "/api/orders/" + conf["order_id"], None, BOB), 200, "GET order")
     check(one["lines"] and one["history"] and one["buyer_id"] == "bob", "order %r" % one)
+    # GET /api/orders/{id} reads order, lines and history in one statement: the
+    # same order and lines as the list, the history as projected, in its order
+    check({k: v for k, v in one.items() if k != "history"} == listed[conf["order_id"]],
+          "GET order %r differs from the listed %r" % (one, listed[conf["order_id"]]))
+    history = h.query("select status, detail from order_status_history where order_id = %s"
+                      " order by at_ms, event_id", (conf["order_id"],))
+    check([(e["status"], e["detail"]) for e in one["history"]]
+          == [(e["status"], e["detail"]) for e in history]
+          and all(e["at"].endswith("Z") for e in one["history"]),
+          "order history %r, projected %r" % (one["history"], history))
+    # its statements are prepared per connection: a connection the server drops
+    # is reset and prepares them again
+    killed = h.scalar("select count(pg_terminate_backend(pid)) from pg_stat_activity"
+                      " where datname = current_database() and query like 'select o.order_id, %%'")
+    check(killed >= 1, "no gateway connection had read an order")
+    answers = [h.http("GET", "/api/orders/" + conf["order_id"], None, BOB) for _ in range(40)]
+    check(all(st in (200, 503) for st, _ in answers)
+          and all(st == 200 and doc == one for st, doc in answers[-10:]),
+          "GET order after its connections were dropped: %r" % [st for st, _ in answers])
     expect_error(h, h.http("GET", "/api/orders/" + conf["order_id"], None, CAROL), 404,
                  "not_found", "order_id", "carol reads bob's order")
     expect_error(h, h.http("GET", "/api/orders?limit=0", None, BOB), 400, "invalid_field",
